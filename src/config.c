@@ -1,0 +1,362 @@
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DK_SYSTEM_CONFIG "/etc/dropkiosk/dropkiosk.conf"
+
+struct load_ctx {
+    struct dk_config *cfg;
+    char dir[DK_PATH_MAX]; /* folder of the config file, for relative paths */
+    struct dk_error *err;
+    int failed_line;
+    int line;
+};
+
+void config_defaults(struct dk_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->database, sizeof(cfg->database), "/var/lib/dropkiosk/dropkiosk.db");
+    snprintf(cfg->district, sizeof(cfg->district), "School District");
+    snprintf(cfg->site_id, sizeof(cfg->site_id), "site");
+    snprintf(cfg->site_name, sizeof(cfg->site_name), "Drop-off site");
+    snprintf(cfg->kiosk_id, sizeof(cfg->kiosk_id), "kiosk-1");
+    snprintf(cfg->timezone, sizeof(cfg->timezone), "UTC");
+    cfg->idle_timeout = 120;
+    snprintf(cfg->asset_pattern, sizeof(cfg->asset_pattern), "^[0-9]{6}$");
+    snprintf(cfg->badge_pattern, sizeof(cfg->badge_pattern), "^S[0-9]{6}$");
+    cfg->max_length = 64;
+    snprintf(cfg->signing_key, sizeof(cfg->signing_key), "/var/lib/dropkiosk/receipt.key");
+    snprintf(cfg->public_key, sizeof(cfg->public_key), "/var/lib/dropkiosk/receipt.pub");
+    snprintf(cfg->receipt_dir, sizeof(cfg->receipt_dir), "/var/lib/dropkiosk/receipts");
+    cfg->transport = DK_MAIL_SPOOL;
+    snprintf(cfg->spool_dir, sizeof(cfg->spool_dir), "/var/lib/dropkiosk/mail");
+    cfg->starttls = DK_STARTTLS_REQUIRED;
+    cfg->smtp_timeout = 30;
+    cfg->retry_base = 30;
+    cfg->retry_max = 3600;
+    snprintf(cfg->mail_from, sizeof(cfg->mail_from), "dropkiosk@localhost");
+}
+
+const char *config_default_path(const char *explicit_path)
+{
+    const char *env;
+
+    if (explicit_path != NULL)
+        return explicit_path;
+    env = getenv("DROPKIOSK_CONFIG");
+    if (env != NULL && env[0] != '\0')
+        return env;
+    return DK_SYSTEM_CONFIG;
+}
+
+static bool set_text(char *dst, size_t size, const char *value)
+{
+    size_t len = strlen(value);
+
+    if (len >= size)
+        return false;
+    memcpy(dst, value, len + 1);
+    return true;
+}
+
+static bool set_path(const struct load_ctx *ctx, char *dst, const char *value)
+{
+    int n;
+
+    if (value[0] == '/' || ctx->dir[0] == '\0')
+        return set_text(dst, DK_PATH_MAX, value);
+    n = snprintf(dst, DK_PATH_MAX, "%s/%s", ctx->dir, value);
+    return n > 0 && n < DK_PATH_MAX;
+}
+
+static bool set_int(int *dst, const char *value, long min, long max)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+        return false;
+    *dst = (int)v;
+    return true;
+}
+
+static int fail(struct load_ctx *ctx, const char *fmt, const char *a, const char *b)
+{
+    char what[256];
+
+    snprintf(what, sizeof(what), fmt, a, b);
+    dk_error_set(ctx->err, DK_EINPUT, "%s:%d: %s", ctx->cfg->path, ctx->line, what);
+    ctx->failed_line = ctx->line;
+    return 0;
+}
+
+static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
+{
+    struct dk_config *c = ctx->cfg;
+    bool ok;
+
+    if (strcmp(key, "database") == 0)
+        ok = set_path(ctx, c->database, value);
+    else if (strcmp(key, "district") == 0)
+        ok = set_text(c->district, sizeof(c->district), value);
+    else if (strcmp(key, "site") == 0)
+        ok = set_text(c->site_id, sizeof(c->site_id), value) && value[0] != '\0';
+    else if (strcmp(key, "site_name") == 0)
+        ok = set_text(c->site_name, sizeof(c->site_name), value);
+    else if (strcmp(key, "kiosk") == 0)
+        ok = set_text(c->kiosk_id, sizeof(c->kiosk_id), value) && value[0] != '\0';
+    else if (strcmp(key, "timezone") == 0)
+        ok = set_text(c->timezone, sizeof(c->timezone), value);
+    else if (strcmp(key, "idle_timeout") == 0)
+        ok = set_int(&c->idle_timeout, value, 5, 86400);
+    else
+        return fail(ctx, "unknown key '%s' in [%s]", key, "kiosk");
+    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
+static int scan_key(struct load_ctx *ctx, const char *key, const char *value)
+{
+    struct dk_config *c = ctx->cfg;
+    bool ok;
+
+    if (strcmp(key, "asset_pattern") == 0)
+        ok = set_text(c->asset_pattern, sizeof(c->asset_pattern), value);
+    else if (strcmp(key, "badge_pattern") == 0)
+        ok = set_text(c->badge_pattern, sizeof(c->badge_pattern), value);
+    else if (strcmp(key, "prefix") == 0)
+        ok = set_text(c->prefix, sizeof(c->prefix), value);
+    else if (strcmp(key, "suffix") == 0)
+        ok = set_text(c->suffix, sizeof(c->suffix), value);
+    else if (strcmp(key, "max_length") == 0)
+        ok = set_int(&c->max_length, value, 4, 256);
+    else
+        return fail(ctx, "unknown key '%s' in [%s]", key, "scan");
+    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
+static bool parse_terminator(enum dk_terminator *t, const char *value)
+{
+    static const struct {
+        const char *name;
+        enum dk_terminator term;
+    } names[] = {
+        {"cr", DK_TERM_CR}, {"lf", DK_TERM_LF}, {"crlf", DK_TERM_CRLF}, {"tab", DK_TERM_TAB},
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcasecmp(value, names[i].name) == 0) {
+            *t = names[i].term;
+            return true;
+        }
+    }
+    return false;
+}
+
+static struct dk_scanner_config *scanner_for(struct load_ctx *ctx, const char *name)
+{
+    struct dk_config *c = ctx->cfg;
+    struct dk_scanner_config *s;
+
+    for (int i = 0; i < c->n_scanners; i++) {
+        if (strcmp(c->scanners[i].name, name) == 0)
+            return &c->scanners[i];
+    }
+    if (c->n_scanners == DK_MAX_SCANNERS || strlen(name) >= sizeof(s->name))
+        return NULL;
+    s = &c->scanners[c->n_scanners++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    s->kind = DK_SCANNER_STDIN;
+    s->speed = 9600;
+    s->terminator = DK_TERM_CR;
+    return s;
+}
+
+static int scanner_key(struct load_ctx *ctx, const char *name, const char *key,
+                       const char *value)
+{
+    struct dk_scanner_config *s = scanner_for(ctx, name);
+    bool ok;
+
+    if (s == NULL)
+        return fail(ctx, "too many scanners or name too long: '%s'%s", name, "");
+    if (strcmp(key, "type") == 0) {
+        ok = true;
+        if (strcmp(value, "stdin") == 0)
+            s->kind = DK_SCANNER_STDIN;
+        else if (strcmp(value, "serial") == 0)
+            s->kind = DK_SCANNER_SERIAL;
+        else
+            ok = false;
+    } else if (strcmp(key, "device") == 0) {
+        ok = set_path(ctx, s->device, value);
+    } else if (strcmp(key, "speed") == 0) {
+        ok = set_int(&s->speed, value, 300, 4000000);
+    } else if (strcmp(key, "terminator") == 0) {
+        ok = parse_terminator(&s->terminator, value);
+    } else {
+        return fail(ctx, "unknown key '%s' in [scanner %s]", key, name);
+    }
+    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
+static int receipt_key(struct load_ctx *ctx, const char *key, const char *value)
+{
+    struct dk_config *c = ctx->cfg;
+    bool ok;
+
+    if (strcmp(key, "signing_key") == 0)
+        ok = set_path(ctx, c->signing_key, value);
+    else if (strcmp(key, "public_key") == 0)
+        ok = set_path(ctx, c->public_key, value);
+    else if (strcmp(key, "directory") == 0)
+        ok = set_path(ctx, c->receipt_dir, value);
+    else
+        return fail(ctx, "unknown key '%s' in [%s]", key, "receipt");
+    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
+static bool parse_transport(enum dk_mail_transport *t, const char *value)
+{
+    if (strcmp(value, "spool") == 0)
+        *t = DK_MAIL_SPOOL;
+    else if (strcmp(value, "smtp") == 0)
+        *t = DK_MAIL_SMTP;
+    else
+        return false;
+    return true;
+}
+
+static bool parse_starttls(enum dk_starttls *t, const char *value)
+{
+    if (strcmp(value, "off") == 0)
+        *t = DK_STARTTLS_OFF;
+    else if (strcmp(value, "optional") == 0)
+        *t = DK_STARTTLS_OPTIONAL;
+    else if (strcmp(value, "required") == 0)
+        *t = DK_STARTTLS_REQUIRED;
+    else
+        return false;
+    return true;
+}
+
+/* A mail address from the config goes into headers and SMTP commands, so it
+ * must not carry CR or LF (header injection). */
+static bool set_address(char *dst, size_t size, const char *value)
+{
+    return strpbrk(value, "\r\n") == NULL && set_text(dst, size, value);
+}
+
+static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
+{
+    struct dk_config *c = ctx->cfg;
+    bool ok;
+
+    if (strcmp(key, "transport") == 0)
+        ok = parse_transport(&c->transport, value);
+    else if (strcmp(key, "spool") == 0)
+        ok = set_path(ctx, c->spool_dir, value);
+    else if (strcmp(key, "url") == 0)
+        ok = set_text(c->smtp_url, sizeof(c->smtp_url), value);
+    else if (strcmp(key, "starttls") == 0)
+        ok = parse_starttls(&c->starttls, value);
+    else if (strcmp(key, "username") == 0)
+        ok = set_text(c->smtp_username, sizeof(c->smtp_username), value);
+    else if (strcmp(key, "password") == 0)
+        ok = set_text(c->smtp_password, sizeof(c->smtp_password), value);
+    else if (strcmp(key, "timeout") == 0)
+        ok = set_int(&c->smtp_timeout, value, 1, 600);
+    else if (strcmp(key, "retry_base") == 0)
+        ok = set_int(&c->retry_base, value, 1, 86400);
+    else if (strcmp(key, "retry_max") == 0)
+        ok = set_int(&c->retry_max, value, 1, 7 * 86400);
+    else if (strcmp(key, "from") == 0)
+        ok = set_address(c->mail_from, sizeof(c->mail_from), value);
+    else if (strcmp(key, "service_desk") == 0)
+        ok = set_address(c->service_desk, sizeof(c->service_desk), value);
+    else
+        return fail(ctx, "unknown key '%s' in [%s]", key, "mail");
+    /* The password is a secret: never echo it back in an error. */
+    if (!ok && strcmp(key, "password") == 0)
+        return fail(ctx, "bad value for %s%s", key, "");
+    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+    struct load_ctx *ctx = user;
+
+    if (ctx->failed_line != 0)
+        return 0;
+    if (strcmp(section, "kiosk") == 0)
+        return kiosk_key(ctx, key, value);
+    if (strcmp(section, "scan") == 0)
+        return scan_key(ctx, key, value);
+    if (strncmp(section, "scanner ", 8) == 0 && section[8] != '\0')
+        return scanner_key(ctx, section + 8, key, value);
+    if (strcmp(section, "receipt") == 0)
+        return receipt_key(ctx, key, value);
+    if (strcmp(section, "mail") == 0)
+        return mail_key(ctx, key, value);
+    return fail(ctx, "unknown section [%s]%s", section, "");
+}
+
+/* inih only reports line numbers through ini_parse's return value, so the
+ * handler is wrapped to count lines through the reader. */
+struct line_reader {
+    FILE *fp;
+    struct load_ctx *ctx;
+};
+
+static char *read_line(char *str, int num, void *stream)
+{
+    struct line_reader *r = stream;
+    char *s = fgets(str, num, r->fp);
+
+    if (s != NULL)
+        r->ctx->line++;
+    return s;
+}
+
+static void dir_of(char *dir, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        snprintf(dir, DK_PATH_MAX, ".");
+    else if (slash == path)
+        snprintf(dir, DK_PATH_MAX, "/");
+    else
+        snprintf(dir, DK_PATH_MAX, "%.*s", (int)(slash - path), path);
+}
+
+int config_load(struct dk_config *cfg, const char *path, struct dk_error *err)
+{
+    struct load_ctx ctx = {.cfg = cfg, .err = err};
+    struct line_reader reader = {.ctx = &ctx};
+    int rc;
+
+    if (!set_text(cfg->path, sizeof(cfg->path), path))
+        return dk_error_set(err, DK_EINPUT, "config path too long: %s", path);
+    dir_of(ctx.dir, path);
+    reader.fp = fopen(path, "r");
+    if (reader.fp == NULL) {
+        rc = -errno;
+        return dk_error_set(err, rc, "cannot read config %s: %s", path, strerror(errno));
+    }
+    rc = ini_parse_stream(read_line, &reader, on_entry, &ctx);
+    fclose(reader.fp);
+    if (ctx.failed_line != 0)
+        return DK_EINPUT;
+    if (rc != 0)
+        return dk_error_set(err, DK_EINPUT, "%s:%d: not a valid INI line", path, rc);
+    return 0;
+}

@@ -1,0 +1,102 @@
+/* The INI configuration shared by dropkiosk and dropkioskctl.
+ *
+ * Relative paths in the file are taken relative to the file's own folder, so
+ * a site folder (config, key, database, spool) can be moved as a whole. */
+#ifndef DK_CONFIG_H
+#define DK_CONFIG_H
+
+#include "error.h"
+
+#include <stdbool.h>
+
+#define DK_PATH_MAX 1024
+#define DK_TEXT_MAX 256
+#define DK_MAX_SCANNERS 8
+
+enum dk_scanner_kind {
+    DK_SCANNER_STDIN,
+    DK_SCANNER_SERIAL,
+};
+
+/* How a serial scanner ends each barcode. */
+enum dk_terminator {
+    DK_TERM_CR,
+    DK_TERM_LF,
+    DK_TERM_CRLF,
+    DK_TERM_TAB,
+};
+
+struct dk_scanner_config {
+    char name[64];
+    enum dk_scanner_kind kind;
+    char device[DK_PATH_MAX];
+    int speed; /* baud rate for serial scanners */
+    enum dk_terminator terminator;
+};
+
+enum dk_mail_transport {
+    DK_MAIL_SPOOL,
+    DK_MAIL_SMTP,
+};
+
+enum dk_starttls {
+    DK_STARTTLS_OFF,
+    DK_STARTTLS_OPTIONAL,
+    DK_STARTTLS_REQUIRED,
+};
+
+struct dk_config {
+    char path[DK_PATH_MAX]; /* the file this was read from */
+
+    /* [kiosk] */
+    char database[DK_PATH_MAX];
+    char district[DK_TEXT_MAX];
+    char site_id[64];
+    char site_name[DK_TEXT_MAX];
+    char kiosk_id[64];
+    char timezone[64];
+    int idle_timeout; /* seconds */
+
+    /* [scan] */
+    char asset_pattern[DK_TEXT_MAX]; /* POSIX extended regular expression */
+    char badge_pattern[DK_TEXT_MAX];
+    char prefix[32];
+    char suffix[32];
+    int max_length;
+
+    /* [scanner NAME] sections */
+    struct dk_scanner_config scanners[DK_MAX_SCANNERS];
+    int n_scanners;
+
+    /* [receipt] */
+    char signing_key[DK_PATH_MAX];
+    char public_key[DK_PATH_MAX];
+    char receipt_dir[DK_PATH_MAX];
+
+    /* [mail] */
+    enum dk_mail_transport transport;
+    char spool_dir[DK_PATH_MAX];
+    char smtp_url[DK_TEXT_MAX];
+    enum dk_starttls starttls;
+    char smtp_username[DK_TEXT_MAX];
+    char smtp_password[DK_TEXT_MAX];
+    int smtp_timeout;  /* seconds */
+    int retry_base;    /* seconds before the first retry */
+    int retry_max;     /* longest wait between retries, seconds */
+    char mail_from[DK_TEXT_MAX];
+    char service_desk[DK_TEXT_MAX];
+};
+
+/* Fill cfg with the built-in defaults (no scanners, spool transport). */
+void config_defaults(struct dk_config *cfg);
+
+/* Read the INI file at path over the defaults.  Returns 0, DK_EINPUT with
+ * "FILE:LINE: ..." in err for an unknown section or key or a bad value, or
+ * -errno when the file cannot be read. */
+int config_load(struct dk_config *cfg, const char *path, struct dk_error *err);
+
+/* The config path to use: explicit (from -c) when not NULL, else
+ * $DROPKIOSK_CONFIG, else /etc/dropkiosk/dropkiosk.conf. */
+const char *config_default_path(const char *explicit_path);
+
+#endif

@@ -1,0 +1,32 @@
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int dk_error_set(struct dk_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return code;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int dk_exit_status(int code)
+{
+    switch (code) {
+    case 0:
+        return 0;
+    case DK_EFORGED:
+    case DK_ENODATA:
+        return 1;
+    case DK_EINPUT:
+    case DK_ENOTFOUND:
+        return 2;
+    default:
+        return 3;
+    }
+}

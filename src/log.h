@@ -1,0 +1,34 @@
+/* One logging layer for both programs.  Messages go to stderr (the journal
+ * under systemd) with a level prefix.  The level is checked before the
+ * message is formatted, so debug calls cost a comparison when off. */
+#ifndef DK_LOG_H
+#define DK_LOG_H
+
+enum dk_log_level {
+    DK_LOG_ERROR = 0,
+    DK_LOG_WARN = 1,
+    DK_LOG_INFO = 2,
+    DK_LOG_DEBUG = 3,
+};
+
+extern enum dk_log_level dk_log_threshold;
+
+/* Set the most verbose level that is written (default DK_LOG_INFO). */
+void log_set_level(enum dk_log_level level);
+
+/* Write one line at `level`; use the macros below instead. */
+void log_write(enum dk_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define DK_LOG_AT(lvl, ...)                                                 \
+    do {                                                                    \
+        if ((lvl) <= dk_log_threshold)                                      \
+            log_write((lvl), __VA_ARGS__);                                  \
+    } while (0)
+
+#define log_error(...) DK_LOG_AT(DK_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) DK_LOG_AT(DK_LOG_WARN, __VA_ARGS__)
+#define log_info(...) DK_LOG_AT(DK_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) DK_LOG_AT(DK_LOG_DEBUG, __VA_ARGS__)
+
+#endif
