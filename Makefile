@@ -2,7 +2,10 @@
 # `make run` are the two commands the README promises (each installs missing
 # Debian packages first through tools/install-deps).
 
-CC ?= gcc
+# gcc unless the caller names another compiler (clang builds it too).
+ifeq ($(origin CC),default)
+CC := gcc
+endif
 PKGS := sqlite3 zbar libqrencode libpng libsodium inih gmime-3.0 libcurl
 VERSION := $(shell cat VERSION)
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -10,7 +13,8 @@ COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
 # GMime's headers pull in GLib, whose declarations trip -Wpedantic in a few
 # places; they are system headers, so -isystem keeps our own code strict.
-PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(filter-out -I/usr/include/x86_64-linux-gnu,\
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -g $(WARN) $(PKG_CFLAGS) -Isrc -Idrivers \
 	-DDK_VERSION='"$(VERSION)"' -DDK_COMMIT='"$(COMMIT)"'

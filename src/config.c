@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,11 +89,17 @@ static bool set_int(int *dst, const char *value, long min, long max)
     return true;
 }
 
-static int fail(struct load_ctx *ctx, const char *fmt, const char *a, const char *b)
+static int fail(struct load_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int fail(struct load_ctx *ctx, const char *fmt, ...)
 {
     char what[256];
+    va_list ap;
 
-    snprintf(what, sizeof(what), fmt, a, b);
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
     dk_error_set(ctx->err, DK_EINPUT, "%s:%d: %s", ctx->cfg->path, ctx->line, what);
     ctx->failed_line = ctx->line;
     return 0;
@@ -187,7 +194,7 @@ static int scanner_key(struct load_ctx *ctx, const char *name, const char *key,
     bool ok;
 
     if (s == NULL)
-        return fail(ctx, "too many scanners or name too long: '%s'%s", name, "");
+        return fail(ctx, "too many scanners or name too long: '%s'", name);
     if (strcmp(key, "type") == 0) {
         ok = true;
         if (strcmp(value, "stdin") == 0)
@@ -286,7 +293,7 @@ static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
         return fail(ctx, "unknown key '%s' in [%s]", key, "mail");
     /* The password is a secret: never echo it back in an error. */
     if (!ok && strcmp(key, "password") == 0)
-        return fail(ctx, "bad value for %s%s", key, "");
+        return fail(ctx, "bad value for %s", key);
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
 }
 
@@ -306,7 +313,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
         return receipt_key(ctx, key, value);
     if (strcmp(section, "mail") == 0)
         return mail_key(ctx, key, value);
-    return fail(ctx, "unknown section [%s]%s", section, "");
+    return fail(ctx, "unknown section [%s]", section);
 }
 
 /* inih only reports line numbers through ini_parse's return value, so the
