@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""A real SMTP server on loopback for dropkiosk's tests (Debian's aiosmtpd).
+
+Run it with /usr/bin/python3 (the Debian interpreter that has aiosmtpd), not
+whichever python3 is first on PATH:
+
+    /usr/bin/python3 tests/smtp_server.py --port 0 DIR
+
+The first line on stdout is the port it listens on (useful with --port 0).
+Every accepted message N (counting from 1) is saved as two files in DIR:
+
+    N.eml   the message bytes exactly as received (after dot-unstuffing)
+    N.env   the envelope, one line each: "MAIL FROM:<a>", "RCPT TO:<b>"...,
+            and "AUTH user" when the client authenticated
+
+N.env is written first and each file appears by rename, so a test that sees
+N.eml can read both whole.  Flags make the server refuse, so tests can reach
+permanent and temporary failures:
+
+    --reject-rcpt 550   answer every RCPT TO with that code
+    --fail-data 451     answer the end of DATA with that code
+    --drop-data         close the connection instead of answering DATA
+    --auth USER:PASS    require AUTH PLAIN/LOGIN with these credentials
+                        (over plain TCP: this is a loopback test server)
+"""
+
+import argparse
+import asyncio
+import ipaddress
+import os
+import signal
+import sys
+import warnings
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+# Replies for the refusal flags, with enhanced status codes (RFC 3463).
+REPLY_TEXT = {
+    4: "4.3.0 Temporary failure requested by test server",
+    5: "5.1.1 Mailbox unavailable (refused by test server)",
+}
+
+
+def reply(code):
+    return "%d %s" % (code, REPLY_TEXT[code // 100])
+
+
+class Handler:
+    def __init__(self, args):
+        self.args = args
+        self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.args.reject_rcpt:
+            log("refusing RCPT TO:<%s> with %d" % (address, self.args.reject_rcpt))
+            return reply(self.args.reject_rcpt)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.args.drop_data:
+            log("dropping the connection at end of DATA")
+            server.transport.close()
+            return "421 4.3.0 closing (test server)"
+        if self.args.fail_data:
+            log("refusing DATA with %d" % self.args.fail_data)
+            return reply(self.args.fail_data)
+        self.count += 1
+        self.save(self.count, session, envelope)
+        log("saved message %d from %s to %s"
+            % (self.count, envelope.mail_from, ",".join(envelope.rcpt_tos)))
+        return "250 2.0.0 Message accepted as %d" % self.count
+
+    def save(self, n, session, envelope):
+        lines = ["MAIL FROM:<%s>" % envelope.mail_from]
+        lines += ["RCPT TO:<%s>" % r for r in envelope.rcpt_tos]
+        if session.authenticated and session.auth_data is not None:
+            lines.append("AUTH %s" % session.auth_data.decode("utf-8", "replace"))
+        write_file(os.path.join(self.args.dir, "%d.env" % n),
+                   ("\n".join(lines) + "\n").encode("utf-8"))
+        write_file(os.path.join(self.args.dir, "%d.eml" % n),
+                   envelope.original_content)
+
+
+class Authenticator:
+    def __init__(self, user, password):
+        self.user = user.encode("utf-8")
+        self.password = password.encode("utf-8")
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword)
+              and auth_data.login == self.user
+              and auth_data.password == self.password)
+        log("AUTH %s %s" % (mechanism, "accepted" if ok else "refused"))
+        # auth_data is what session.auth_data becomes: keep the user only,
+        # never the password.
+        return AuthResult(success=ok, handled=False,
+                          auth_data=self.user if ok else None)
+
+
+def write_file(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+
+
+def log(text):
+    print("smtp_server: " + text, file=sys.stderr, flush=True)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description="SMTP server on loopback for tests")
+    p.add_argument("dir", help="folder to save accepted messages in")
+    p.add_argument("--host", default="127.0.0.1", help="loopback address")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--reject-rcpt", type=int, metavar="CODE")
+    p.add_argument("--fail-data", type=int, metavar="CODE")
+    p.add_argument("--drop-data", action="store_true")
+    p.add_argument("--auth", metavar="USER:PASS")
+    args = p.parse_args()
+    for code in (args.reject_rcpt, args.fail_data):
+        if code is not None and not 400 <= code <= 599:
+            p.error("refusal codes are 4xx or 5xx, not %d" % code)
+    # A test server with no TLS and test credentials stays on loopback.
+    if not ipaddress.ip_address(args.host).is_loopback:
+        p.error("--host must be a loopback address, not %s" % args.host)
+    if not os.path.isdir(args.dir):
+        p.error("no such folder: %s" % args.dir)
+    return args
+
+
+def make_smtp(args, handler):
+    kw = {"hostname": "localhost", "timeout": 30}
+    if args.auth:
+        # Plain-text AUTH is the point here (loopback, test credentials), so
+        # aiosmtpd's warning about it would only be noise in test output.
+        warnings.filterwarnings("ignore", message="Requiring AUTH while not")
+        user, _, password = args.auth.partition(":")
+        kw.update(authenticator=Authenticator(user, password),
+                  auth_required=True, auth_require_tls=False)
+    return lambda: SMTP(handler, **kw)
+
+
+async def serve(args):
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(make_smtp(args, Handler(args)),
+                                      host=args.host, port=args.port)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    stop = loop.create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set_result, None)
+    await stop
+    server.close()
+    await server.wait_closed()
+
+
+def main():
+    asyncio.run(serve(parse_args()))
+
+
+if __name__ == "__main__":
+    main()
