@@ -1,0 +1,48 @@
+/* Barcode scanners as the core sees them: a file descriptor to poll and a
+ * stream of whole scans.  Back ends: the terminal (stdin, one scan or typed
+ * answer a line) and serial ttys (CDC-ACM scanners). */
+#ifndef DK_SCANNER_H
+#define DK_SCANNER_H
+
+#include "config.h"
+#include "error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest scan kept whole; longer input is cut and marked overflow. */
+#define DK_SCAN_EVENT_MAX 512
+
+struct dk_scan_event {
+    char text[DK_SCAN_EVENT_MAX + 1]; /* NUL-terminated, terminator removed */
+    size_t len;
+    bool overflow;      /* the scan was longer than DK_SCAN_EVENT_MAX */
+    const char *source; /* the scanner's configured name */
+    uint64_t mono_ns;   /* CLOCK_MONOTONIC when the terminator arrived */
+};
+
+struct dk_scanner;
+
+/* Open the scanner cfg describes.  *out is the caller's to scanner_close.
+ * -errno with "cannot open scanner DEVICE: reason" in err. */
+int scanner_open(const struct dk_scanner_config *cfg, struct dk_scanner **out,
+                 struct dk_error *err);
+
+/* The descriptor to poll for input (POLLIN). */
+int scanner_fd(const struct dk_scanner *s);
+
+/* The configured name, e.g. "lobby". */
+const char *scanner_name(const struct dk_scanner *s);
+
+/* Take the next complete scan.  Returns 1 with ev filled, 0 when no whole
+ * scan is buffered yet (poll again), or -errno when the device is gone or
+ * at end of input (-ENODEV for a hangup or EOF); err says which.  Call
+ * until it returns 0 after each POLLIN, since one read can hold several
+ * scans. */
+int scanner_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_error *err);
+
+/* Close and free; accepts NULL. */
+void scanner_close(struct dk_scanner *s);
+
+#endif

@@ -1,0 +1,57 @@
+/* Looking up assets and staff in the store. */
+#ifndef DK_INVENTORY_H
+#define DK_INVENTORY_H
+
+#include "store.h"
+
+#include <stdbool.h>
+
+struct dk_asset {
+    char tag[256]; /* as long as any scan the kiosk accepts */
+    char serial[128];
+    char type[16]; /* laptop, chromebook, tablet, phone, hotspot, desktop, other */
+    char make[64];
+    char model[128];
+    char assignee[256]; /* staff id, email or name as imported; "" if none */
+    bool charger_expected;
+};
+
+struct dk_staff {
+    char id[64];
+    char name[256];
+    char email[256];
+    char department[256];
+    char leader_email[256];
+};
+
+enum dk_asset_key {
+    DK_ASSET_BY_TAG,
+    DK_ASSET_BY_SERIAL, /* ignoring case */
+    DK_ASSET_BY_IMEI,
+};
+
+/* Find one asset.  0 with *a filled, DK_ENOTFOUND, or DK_EDB. */
+int inventory_find_asset(struct dk_store *store, enum dk_asset_key by, const char *key,
+                         struct dk_asset *a, struct dk_error *err);
+
+/* Find a staff member by id (exact) or email (ignoring case).  0,
+ * DK_ENOTFOUND, or DK_EDB. */
+int inventory_find_staff(struct dk_store *store, const char *key, struct dk_staff *s,
+                         struct dk_error *err);
+
+/* true when the asset's recorded assignee is this staff member (by id,
+ * email or name, ignoring case). */
+bool inventory_is_assignee(const struct dk_asset *a, const struct dk_staff *s);
+
+/* Whether tag has a return still waiting for a technician ('dropped').
+ * 1 with its UTC time in when (at least 32 bytes), 0 when not, DK_EDB. */
+int inventory_open_return(struct dk_store *store, const char *tag, char *when, size_t size,
+                          struct dk_error *err);
+
+/* Make sure the site and kiosk rows exist and carry the configured names.
+ * Call inside a transaction or alone; 0 or DK_EDB. */
+int inventory_register_kiosk(struct dk_store *store, const char *site_id,
+                             const char *site_name, const char *kiosk_id,
+                             struct dk_error *err);
+
+#endif

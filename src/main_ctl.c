@@ -1,0 +1,364 @@
+/* dropkioskctl: the administrator's command line.  Verb first:
+ * keygen, pubkey, import, verify, outbox, audit. */
+#include "audit.h"
+#include "config.h"
+#include "error.h"
+#include "import.h"
+#include "log.h"
+#include "mail.h"
+#include "outbox.h"
+#include "receipt.h"
+#include "store.h"
+
+#include "barcode_image.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_MAPS 32
+/* A receipt payload is a few hundred bytes; anything near this is not one. */
+#define MAX_PAYLOAD 16384
+
+struct ctl {
+    const char *config_path;
+    const char *db;
+    bool csv;
+    struct dk_import_map maps[MAX_MAPS];
+    size_t n_maps;
+    struct dk_config cfg;
+    char **args; /* the verb and its words */
+    int n_args;
+};
+
+static const char usage_text[] =
+    "Usage: dropkioskctl [-c FILE] [--db PATH] [-v] VERB ...\n"
+    "Administer a dropkiosk database.\n\n"
+    "Verbs:\n"
+    "  keygen                       create the receipt signing key pair\n"
+    "  pubkey                       print the receipt public key\n"
+    "  import assets|staff FILE     import a CSV export (FILE may be -)\n"
+    "         [--map COLUMN=FIELD]  read COLUMN as FIELD (FIELD - ignores it)\n"
+    "  verify FILE.png|-            check a receipt QR image, or a payload on stdin\n"
+    "  outbox [list] [--csv]        list queued, sent and failed mail\n"
+    "  outbox send                  deliver the mail that is due now\n"
+    "  audit verify                 check the audit trail's hash chain\n\n"
+    "Options:\n"
+    "  -c, --config FILE  config file (default $DROPKIOSK_CONFIG, then\n"
+    "                     /etc/dropkiosk/dropkiosk.conf)\n"
+    "      --db PATH      use this database instead of the config's\n"
+    "      --csv          CSV output for programs\n"
+    "  -v, --verbose      debug logging\n"
+    "      --help         this help\n"
+    "      --version      version and git commit\n\n"
+    "Exit status: 0 success, 1 a clean negative answer (forged receipt, failed\n"
+    "check), 2 bad usage or input, 3 a runtime failure.\n";
+
+static int add_map(struct ctl *c, char *spec)
+{
+    char *eq = strchr(spec, '=');
+
+    if (eq == NULL || eq == spec || eq[1] == '\0' || c->n_maps == MAX_MAPS) {
+        fprintf(stderr, "dropkioskctl: --map wants COLUMN=FIELD, got '%s'\n", spec);
+        return 2;
+    }
+    *eq = '\0';
+    c->maps[c->n_maps].column = spec;
+    c->maps[c->n_maps].field = eq + 1;
+    c->n_maps++;
+    return 0;
+}
+
+/* -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct ctl *c)
+{
+    enum { OPT_DB = 256, OPT_CSV, OPT_MAP, OPT_HELP, OPT_VERSION };
+    static const struct option longs[] = {
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, OPT_DB},
+        {"csv", no_argument, NULL, OPT_CSV},       {"map", required_argument, NULL, OPT_MAP},
+        {"verbose", no_argument, NULL, 'v'},       {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0},
+    };
+    int o;
+
+    while ((o = getopt_long(argc, argv, "c:v", longs, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            c->config_path = optarg;
+            break;
+        case OPT_DB:
+            c->db = optarg;
+            break;
+        case OPT_CSV:
+            c->csv = true;
+            break;
+        case OPT_MAP:
+            if (add_map(c, optarg) != 0)
+                return 2;
+            break;
+        case 'v':
+            log_set_level(DK_LOG_DEBUG);
+            break;
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("dropkioskctl %s (commit %s)\n", DK_VERSION, DK_COMMIT);
+            return 0;
+        default:
+            fputs(usage_text, stderr);
+            return 2;
+        }
+    }
+    c->args = argv + optind;
+    c->n_args = argc - optind;
+    if (c->n_args == 0) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    return -1;
+}
+
+static int fail(int code, const struct dk_error *err)
+{
+    fprintf(stderr, "dropkioskctl: %s\n", err->msg);
+    return dk_exit_status(code);
+}
+
+static int bad_usage(const char *what)
+{
+    fprintf(stderr, "dropkioskctl: %s (see dropkioskctl --help)\n", what);
+    return 2;
+}
+
+static int load_config(struct ctl *c, struct dk_error *err)
+{
+    int rc;
+
+    config_defaults(&c->cfg);
+    rc = config_load(&c->cfg, config_default_path(c->config_path), err);
+    if (rc == 0 && c->db != NULL)
+        snprintf(c->cfg.database, sizeof(c->cfg.database), "%s", c->db);
+    return rc;
+}
+
+static int cmd_keygen(struct ctl *c)
+{
+    struct dk_error err = {{0}};
+    int rc = receipt_keygen(c->cfg.signing_key, c->cfg.public_key, &err);
+
+    if (rc != 0)
+        return fail(rc, &err);
+    printf("signing key: %s (keep it secret)\npublic key:  %s\n", c->cfg.signing_key,
+           c->cfg.public_key);
+    return 0;
+}
+
+static int cmd_pubkey(struct ctl *c)
+{
+    struct dk_error err = {{0}};
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    char b64[sodium_base64_ENCODED_LEN(crypto_sign_PUBLICKEYBYTES,
+                                       sodium_base64_VARIANT_ORIGINAL)];
+    int rc = receipt_load_public(c->cfg.public_key, pk, &err);
+
+    if (rc != 0)
+        return fail(rc, &err);
+    sodium_bin2base64(b64, sizeof(b64), pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
+    printf("%s\n", b64);
+    return 0;
+}
+
+static int cmd_import(struct ctl *c)
+{
+    struct dk_import_result res = {0};
+    struct dk_error err = {{0}};
+    struct dk_store *store = NULL;
+    enum dk_import_kind kind;
+    int rc;
+
+    if (c->n_args != 3)
+        return bad_usage("import wants: import assets|staff FILE");
+    if (strcmp(c->args[1], "assets") == 0)
+        kind = DK_IMPORT_ASSETS;
+    else if (strcmp(c->args[1], "staff") == 0)
+        kind = DK_IMPORT_STAFF;
+    else
+        return bad_usage("import wants 'assets' or 'staff'");
+    rc = store_open(c->cfg.database, &store, &err);
+    if (rc == 0)
+        rc = import_csv(store, kind, c->args[2], c->maps, c->n_maps, "cli", &res, &err);
+    store_close(store);
+    if (rc != 0)
+        return fail(rc, &err);
+    printf("%d added, %d updated, %d unchanged\n", res.added, res.updated, res.unchanged);
+    return 0;
+}
+
+struct verify_ctx {
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    int valid;
+    int forged;
+    int unreadable;
+};
+
+static void print_payload(const char *payload)
+{
+    const char *sig = strstr(payload, "Signature:");
+    int len = sig != NULL ? (int)(sig - payload) : (int)strlen(payload);
+
+    printf("%.*s", len, payload);
+}
+
+static void verify_one(struct verify_ctx *v, const char *data, size_t len)
+{
+    struct dk_error err = {{0}};
+    int rc = receipt_verify(data, len, v->pk, &err);
+
+    if (rc == 0) {
+        v->valid++;
+        printf("VALID\n");
+        print_payload(data);
+    } else if (rc == DK_EFORGED) {
+        v->forged++;
+        printf("FORGED: %s\n", err.msg);
+    } else {
+        v->unreadable++;
+        printf("UNREADABLE: %s\n", err.msg);
+    }
+}
+
+static void on_symbol(const char *symbology, const char *data, size_t len, void *user)
+{
+    (void)symbology;
+    verify_one(user, data, len);
+}
+
+static int read_stdin(char *buf, size_t size, size_t *len)
+{
+    *len = fread(buf, 1, size - 1, stdin);
+    if (ferror(stdin))
+        return -EIO;
+    buf[*len] = '\0';
+    return 0;
+}
+
+static int cmd_verify(struct ctl *c)
+{
+    static char payload[MAX_PAYLOAD];
+    struct verify_ctx v;
+    struct dk_error err = {{0}};
+    size_t len = 0;
+    int rc;
+
+    memset(&v, 0, sizeof(v));
+    if (c->n_args != 2)
+        return bad_usage("verify wants: verify FILE.png|-");
+    rc = receipt_load_public(c->cfg.public_key, v.pk, &err);
+    if (rc != 0)
+        return fail(rc, &err);
+    if (strcmp(c->args[1], "-") == 0) {
+        if (read_stdin(payload, sizeof(payload), &len) != 0)
+            return bad_usage("cannot read the payload from standard input");
+        verify_one(&v, payload, len);
+    } else {
+        rc = barcode_image_decode_file(c->args[1], on_symbol, &v, &err);
+        if (rc < 0)
+            return fail(rc, &err);
+        if (rc == 0)
+            printf("UNREADABLE: no QR code found in %s\n", c->args[1]);
+    }
+    return v.valid > 0 && v.forged == 0 ? 0 : 1;
+}
+
+static int cmd_outbox(struct ctl *c)
+{
+    struct dk_outbox_counts counts = {0};
+    struct dk_error err = {{0}};
+    struct dk_store *store = NULL;
+    const char *sub = c->n_args > 1 ? c->args[1] : "list";
+    int rc;
+
+    if (c->n_args > 2 || (strcmp(sub, "list") != 0 && strcmp(sub, "send") != 0))
+        return bad_usage("outbox wants: outbox [list|send]");
+    rc = store_open(c->cfg.database, &store, &err);
+    if (rc == 0 && strcmp(sub, "list") == 0)
+        rc = outbox_list(store, stdout, c->csv, &err);
+    else if (rc == 0)
+        rc = outbox_deliver_due(store, &c->cfg, &counts, &err);
+    store_close(store);
+    if (rc != 0)
+        return fail(rc, &err);
+    if (strcmp(sub, "send") == 0)
+        printf("%d sent, %d failed, %d to retry\n", counts.sent, counts.failed,
+               counts.deferred);
+    return 0;
+}
+
+static int cmd_audit(struct ctl *c)
+{
+    struct dk_error err = {{0}};
+    struct dk_store *store = NULL;
+    int64_t bad = 0, rows = 0;
+    int rc;
+
+    if (c->n_args != 2 || strcmp(c->args[1], "verify") != 0)
+        return bad_usage("audit wants: audit verify");
+    rc = store_open(c->cfg.database, &store, &err);
+    if (rc == 0)
+        rc = audit_verify(store, &bad, &rows, &err);
+    store_close(store);
+    if (rc == DK_EFORGED) {
+        printf("BROKEN at row %lld: %s\n", (long long)bad, err.msg);
+        return 1;
+    }
+    if (rc != 0)
+        return fail(rc, &err);
+    printf("OK: %lld audit rows, chain intact\n", (long long)rows);
+    return 0;
+}
+
+static int run_verb(struct ctl *c)
+{
+    static const struct {
+        const char *verb;
+        int (*fn)(struct ctl *c);
+    } verbs[] = {
+        {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"import", cmd_import},
+        {"verify", cmd_verify}, {"outbox", cmd_outbox}, {"audit", cmd_audit},
+    };
+
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        if (strcmp(c->args[0], verbs[i].verb) == 0)
+            return verbs[i].fn(c);
+    }
+    fprintf(stderr, "dropkioskctl: unknown verb '%s' (see dropkioskctl --help)\n",
+            c->args[0]);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    static struct ctl c;
+    struct dk_error err = {{0}};
+    int rc = parse_args(argc, argv, &c);
+
+    if (rc >= 0)
+        return rc;
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        fprintf(stderr, "dropkioskctl: cannot initialise libsodium or libcurl\n");
+        return 3;
+    }
+    mail_init();
+    rc = load_config(&c, &err);
+    if (rc != 0)
+        rc = fail(rc, &err);
+    else
+        rc = run_verb(&c);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,309 @@
+/* dropkiosk: the kiosk daemon.  It owns the scanners, the database and the
+ * return session, shows the kiosk in the terminal for now, and delivers
+ * queued mail from a worker thread. */
+#include "config.h"
+#include "error.h"
+#include "inventory.h"
+#include "log.h"
+#include "mail.h"
+#include "mailer.h"
+#include "receipt.h"
+#include "scan.h"
+#include "scanner.h"
+#include "session.h"
+#include "store.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct options {
+    const char *config;
+    const char *db;
+    bool check_config;
+};
+
+struct kiosk {
+    struct dk_config cfg;
+    struct dk_store *store;
+    struct dk_scan_rules rules;
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    struct dk_scanner *scanners[DK_MAX_SCANNERS];
+    int n_scanners;
+    struct dk_mailer *mailer;
+    struct dk_session *session;
+    int sigfd;
+};
+
+static void usage(FILE *f)
+{
+    fputs("Usage: dropkiosk [-c FILE] [--db PATH] [-v] [--check-config]\n"
+          "Run the device drop-off kiosk.\n\n"
+          "  -c, --config FILE  config file (default $DROPKIOSK_CONFIG, then\n"
+          "                     /etc/dropkiosk/dropkiosk.conf)\n"
+          "      --db PATH      use this database instead of the config's\n"
+          "      --check-config check the config and exit\n"
+          "  -v, --verbose      debug logging\n"
+          "      --help         this help\n"
+          "      --version      version and git commit\n",
+          f);
+}
+
+/* 0 to go on, or an exit status + 1 (so 1 means "exit 0"). */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    enum { OPT_DB = 256, OPT_CHECK, OPT_HELP, OPT_VERSION };
+    static const struct option longs[] = {
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, OPT_DB},
+        {"check-config", no_argument, NULL, OPT_CHECK}, {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, OPT_HELP},     {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "c:v", longs, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case OPT_DB:
+            o->db = optarg;
+            break;
+        case OPT_CHECK:
+            o->check_config = true;
+            break;
+        case 'v':
+            log_set_level(DK_LOG_DEBUG);
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return 1;
+        case OPT_VERSION:
+            printf("dropkiosk %s (commit %s)\n", DK_VERSION, DK_COMMIT);
+            return 1;
+        default:
+            usage(stderr);
+            return 3;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "dropkiosk: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 3;
+    }
+    return 0;
+}
+
+static int load_config(struct kiosk *k, const struct options *o, struct dk_error *err)
+{
+    int rc;
+
+    config_defaults(&k->cfg);
+    rc = config_load(&k->cfg, config_default_path(o->config), err);
+    if (rc != 0)
+        return rc;
+    if (o->db != NULL)
+        snprintf(k->cfg.database, sizeof(k->cfg.database), "%s", o->db);
+    if (k->cfg.n_scanners == 0)
+        return dk_error_set(err, DK_EINPUT, "%s: no [scanner NAME] section: the kiosk needs "
+                            "at least one scanner", k->cfg.path);
+    /* Receipts and email show the kiosk's local time. */
+    setenv("TZ", k->cfg.timezone, 1);
+    tzset();
+    return scan_rules_init(&k->rules, &k->cfg, err);
+}
+
+static int open_store(struct kiosk *k, struct dk_error *err)
+{
+    int rc = store_open(k->cfg.database, &k->store, err);
+
+    if (rc == 0)
+        rc = inventory_register_kiosk(k->store, k->cfg.site_id, k->cfg.site_name,
+                                      k->cfg.kiosk_id, err);
+    if (rc == 0)
+        rc = receipt_load_secret(k->cfg.signing_key, k->sk, err);
+    return rc;
+}
+
+static int open_scanners(struct kiosk *k, struct dk_error *err)
+{
+    for (int i = 0; i < k->cfg.n_scanners; i++) {
+        int rc = scanner_open(&k->cfg.scanners[i], &k->scanners[k->n_scanners], err);
+
+        if (rc != 0)
+            return rc;
+        k->n_scanners++;
+    }
+    return 0;
+}
+
+/* SIGINT and SIGTERM arrive through a descriptor, so the loop ends between
+ * two scans and never in the middle of a commit.  Blocked before the mail
+ * thread starts, so that thread never takes them. */
+static int open_signals(struct kiosk *k, struct dk_error *err)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    k->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (k->sigfd < 0)
+        return dk_error_set(err, -errno, "cannot watch signals: %s", strerror(errno));
+    return 0;
+}
+
+static void banner(const struct kiosk *k)
+{
+    const struct dk_config *c = &k->cfg;
+
+    printf("dropkiosk %s: %s, kiosk %s\n", DK_VERSION, c->site_name, c->kiosk_id);
+    printf("  database:  %s\n", c->database);
+    printf("  receipts:  %s\n", c->receipt_dir);
+    if (c->transport == DK_MAIL_SPOOL)
+        printf("  mail:      written to the Maildir %s (not sent)\n", c->spool_dir);
+    else
+        printf("  mail:      sent through %s\n", c->smtp_url);
+    for (int i = 0; i < k->n_scanners; i++)
+        printf("  scanner:   %s (%s)\n", scanner_name(k->scanners[i]),
+               c->scanners[i].kind == DK_SCANNER_STDIN ? "this terminal"
+                                                       : c->scanners[i].device);
+    printf("Type or scan CANCEL at any time to start over; Ctrl-C stops the kiosk.\n");
+    fflush(stdout);
+}
+
+static void drop_scanner(struct kiosk *k, int i)
+{
+    scanner_close(k->scanners[i]);
+    memmove(&k->scanners[i], &k->scanners[i + 1],
+            (size_t)(k->n_scanners - i - 1) * sizeof(k->scanners[0]));
+    k->n_scanners--;
+}
+
+static void read_scanner(struct kiosk *k, int i)
+{
+    struct dk_scan_event ev;
+    struct dk_error err = {{0}};
+    int rc;
+
+    while ((rc = scanner_next(k->scanners[i], &ev, &err)) == 1)
+        session_input(k->session, ev.text, ev.len, ev.overflow, ev.source, time(NULL));
+    if (rc < 0) {
+        log_warn("%s; the kiosk goes on with the other scanners", err.msg);
+        drop_scanner(k, i);
+    }
+}
+
+static int run_loop(struct kiosk *k)
+{
+    for (;;) {
+        struct pollfd fds[DK_MAX_SCANNERS + 1];
+        int n = k->n_scanners;
+        int wait = session_timeout_in(k->session, time(NULL));
+
+        if (n == 0) {
+            log_info("no scanner left; stopping");
+            return 0;
+        }
+        for (int i = 0; i < n; i++)
+            fds[i] = (struct pollfd){.fd = scanner_fd(k->scanners[i]), .events = POLLIN};
+        fds[n] = (struct pollfd){.fd = k->sigfd, .events = POLLIN};
+        if (poll(fds, (nfds_t)n + 1, wait < 0 ? -1 : wait * 1000 + 50) < 0 && errno != EINTR) {
+            log_error("cannot wait for scanners: %s", strerror(errno));
+            return 3;
+        }
+        if (fds[n].revents & POLLIN) {
+            log_info("stopping on signal");
+            return 0;
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            if (fds[i].revents != 0)
+                read_scanner(k, i);
+        }
+        session_tick(k->session, time(NULL));
+    }
+}
+
+static int start(struct kiosk *k, struct dk_error *err)
+{
+    struct dk_session_deps deps = {
+        .cfg = &k->cfg,
+        .store = k->store,
+        .rules = &k->rules,
+        .signing_key = k->sk,
+        .out = stdout,
+        .mail_queued = mailer_wake,
+    };
+    int rc = open_signals(k, err);
+
+    if (rc == 0)
+        rc = open_scanners(k, err);
+    if (rc == 0)
+        rc = mailer_start(&k->cfg, &k->mailer, err);
+    if (rc != 0)
+        return rc;
+    deps.user = k->mailer;
+    k->session = session_new(&deps);
+    if (k->session == NULL)
+        return dk_error_set(err, -ENOMEM, "out of memory");
+    return 0;
+}
+
+static void stop(struct kiosk *k)
+{
+    session_free(k->session);
+    mailer_stop(k->mailer);
+    for (int i = 0; i < k->n_scanners; i++)
+        scanner_close(k->scanners[i]);
+    if (k->sigfd >= 0)
+        close(k->sigfd);
+    scan_rules_free(&k->rules);
+    store_close(k->store);
+    sodium_memzero(k->sk, sizeof(k->sk));
+}
+
+int main(int argc, char **argv)
+{
+    static struct kiosk k = {.sigfd = -1};
+    struct options o = {0};
+    struct dk_error err = {{0}};
+    int rc = parse_args(argc, argv, &o);
+
+    if (rc != 0)
+        return rc - 1;
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        log_error("cannot initialise libsodium or libcurl");
+        return 3;
+    }
+    mail_init();
+    rc = load_config(&k, &o, &err);
+    if (rc == 0 && o.check_config) {
+        printf("%s: configuration is valid\n", k.cfg.path);
+        goto out;
+    }
+    if (rc == 0)
+        rc = open_store(&k, &err);
+    if (rc == 0)
+        rc = start(&k, &err);
+    if (rc != 0) {
+        log_error("%s", err.msg);
+        goto out;
+    }
+    banner(&k);
+    session_start(k.session);
+    rc = run_loop(&k);
+out:
+    stop(&k);
+    curl_global_cleanup();
+    return rc < 0 ? dk_exit_status(rc) : rc;
+}

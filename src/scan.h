@@ -1,0 +1,73 @@
+/* Scan text: normalising what a scanner (or a person at the keyboard) sent,
+ * and classifying it.
+ *
+ * Normalising strips the terminator and surrounding white space, the
+ * configured prefix and suffix, and an AIM symbology identifier ("]C0",
+ * "]A0", "]Q1", ...).  Classifying tells a kiosk control code from an IMEI,
+ * a staff badge, an asset tag, or other text (which may be a serial number,
+ * a staff id or an email address, for the caller to look up). */
+#ifndef DK_SCAN_H
+#define DK_SCAN_H
+
+#include "config.h"
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DK_SCAN_TEXT_MAX 256
+
+enum dk_scan_kind {
+    DK_SCAN_INVALID, /* reason says why; never becomes a return */
+    DK_SCAN_CONTROL,
+    DK_SCAN_IMEI,
+    DK_SCAN_BADGE,
+    DK_SCAN_ASSET_TAG,
+    DK_SCAN_OTHER,
+};
+
+/* Kiosk control codes, printable as barcodes for scanner-only use. */
+enum dk_control {
+    DK_CTRL_NONE,
+    DK_CTRL_DONE,
+    DK_CTRL_CANCEL,
+    DK_CTRL_YES,
+    DK_CTRL_NO,
+    DK_CTRL_SKIP,
+};
+
+struct dk_scan {
+    enum dk_scan_kind kind;
+    enum dk_control control;
+    char text[DK_SCAN_TEXT_MAX]; /* normalised text */
+    char aim[4];                 /* AIM symbology identifier, "" if none */
+    char reason[128];            /* for DK_SCAN_INVALID */
+};
+
+/* Compiled classification rules from the [scan] config section. */
+struct dk_scan_rules {
+    regex_t asset;
+    regex_t badge;
+    bool compiled;
+    char prefix[32];
+    char suffix[32];
+    size_t max_length;
+};
+
+/* Compile the patterns of cfg.  DK_EINPUT naming the key when a pattern is
+ * not a valid POSIX extended regular expression. */
+int scan_rules_init(struct dk_scan_rules *rules, const struct dk_config *cfg,
+                    struct dk_error *err);
+
+/* Free the compiled patterns; accepts rules never initialised (zeroed). */
+void scan_rules_free(struct dk_scan_rules *rules);
+
+/* Normalise and classify len bytes of raw scanner text into out.  Never
+ * fails: bad input is DK_SCAN_INVALID with a short reason for the person. */
+void scan_classify(const struct dk_scan_rules *rules, const char *raw, size_t len,
+                   struct dk_scan *out);
+
+/* true when text is 15 digits whose last is the Luhn check digit. */
+bool scan_imei_valid(const char *text);
+
+#endif

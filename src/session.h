@@ -1,0 +1,55 @@
+/* A return visit at the kiosk: the state machine from the first scan to the
+ * receipt, independent of how scans arrive or where the words are shown.
+ *
+ * The visit is held in memory until it is finished (DONE and the identity
+ * questions, or the idle timeout); then every return, the receipt, its
+ * audit rows and any queued mail are written in one transaction, and only
+ * after that commit does the kiosk say the devices are received. */
+#ifndef DK_SESSION_H
+#define DK_SESSION_H
+
+#include "config.h"
+#include "scan.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <time.h>
+
+struct dk_session;
+
+struct dk_session_deps {
+    const struct dk_config *cfg;
+    struct dk_store *store;
+    const struct dk_scan_rules *rules;
+    const unsigned char *signing_key; /* crypto_sign_SECRETKEYBYTES */
+    FILE *out;                        /* where the person reads the kiosk */
+    /* Called after a commit that queued mail (may be NULL). */
+    void (*mail_queued)(void *user);
+    void *user;
+};
+
+/* A new session at the start screen.  NULL when out of memory. */
+struct dk_session *session_new(const struct dk_session_deps *deps);
+
+/* Free; accepts NULL.  An unfinished visit is dropped (nothing of it was
+ * acknowledged as received). */
+void session_free(struct dk_session *s);
+
+/* Show the start prompt. */
+void session_start(struct dk_session *s);
+
+/* Handle one scan or typed line from the scanner named source.  overflow
+ * marks input longer than the scanner keeps. */
+void session_input(struct dk_session *s, const char *text, size_t len, bool overflow,
+                   const char *source, time_t now);
+
+/* Advance the idle clock.  After the configured idle time, an open visit
+ * with answered devices is finished without a name (the devices may be in
+ * the bin already), anything else is cleared, and the start prompt shown. */
+void session_tick(struct dk_session *s, time_t now);
+
+/* Seconds until session_tick has something to do, or -1 when idle. */
+int session_timeout_in(const struct dk_session *s, time_t now);
+
+#endif
