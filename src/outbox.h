@@ -10,13 +10,17 @@
 #include "mail.h"
 #include "store.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Queue m (its message_id is ignored: one is made from the new row's id,
- * so a retried message is recognisably the same one).  Recipients are m->to
- * and m->cc.  Must be called inside the caller's transaction.  `kind` is
- * "receipt", "ticket", ...  *id (may be NULL) gets the row id.  0, DK_EINPUT
- * for a malformed address or header, DK_EDB. */
+ * "dropkiosk.<id>.<unix time>@<domain of m->from>", so a retried message is
+ * recognisably the same one).  Recipients are m->to and m->cc.  Must be
+ * called inside the caller's transaction (-EINVAL otherwise); a refusal
+ * leaves that transaction as it was.  `kind` is "receipt", "ticket", ...
+ * *id (may be NULL) gets the row id.  0, DK_EINPUT for a malformed address
+ * or header (see mail_compose), DK_EDB. */
 int outbox_enqueue(struct dk_store *store, const char *kind, const struct dk_mail *m,
                    int64_t *id, struct dk_error *err);
 
@@ -28,9 +32,19 @@ struct dk_outbox_counts {
 
 /* Try once to deliver every pending message whose next attempt is due,
  * through cfg's transport (spool Maildir or SMTP via libcurl).  Each
- * message's new state is committed right after its attempt.  0 or DK_EDB;
+ * message's new state is committed right after its attempt: sent (with
+ * sent_at), failed (a 5xx refusal, the server's words in last_error) or
+ * still pending with attempts+1 and next_attempt pushed back by
+ * min(retry_base * 2^(attempts-1), retry_max) less up to 10% jitter.  No
+ * transaction may be open on store.  counts may be NULL.  0 or DK_EDB;
  * delivery failures are recorded on the rows, not returned. */
 int outbox_deliver_due(struct dk_store *store, const struct dk_config *cfg,
                        struct dk_outbox_counts *counts, struct dk_error *err);
+
+/* Print every outbox row (id, status, attempts, next attempt in UTC for
+ * pending rows, recipients, subject, last error) to out: an aligned table
+ * for people, or CSV with a header line (RFC 4180 quoting) when csv is
+ * true.  For `dropkioskctl outbox`.  0, DK_EDB, or -EIO when out fails. */
+int outbox_list(struct dk_store *store, FILE *out, bool csv, struct dk_error *err);
 
 #endif
