@@ -15,7 +15,7 @@ WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
 # places; they are system headers, so -isystem keeps our own code strict.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(filter-out -I/usr/include/x86_64-linux-gnu,\
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)))
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lutil
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -g $(WARN) $(PKG_CFLAGS) -Isrc -Idrivers \
 	-DDK_VERSION='"$(VERSION)"' -DDK_COMMIT='"$(COMMIT)"'
 CFLAGS := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
@@ -32,6 +32,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/%)
 
 PROGRAMS := build/dropkiosk build/dropkioskctl
 
+# `make V=1` shows each compiler command in full.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 .PHONY: all deps test unit integration run lint clean
 all: $(PROGRAMS)
 
@@ -40,21 +47,26 @@ deps:
 
 build/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 build/asan/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+	@echo "  CC asan $<"
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
 build/dropkiosk: build/obj/src/main_dropkiosk.o $(LIB_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
 build/dropkioskctl: build/obj/src/main_ctl.o $(LIB_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
 build/asan/test_%: tests/unit/test_%.c $(ASAN_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -Itests/unit $< $(ASAN_OBJ) -o $@ $(PKG_LIBS) -lcmocka
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) $< $(ASAN_OBJ) -o $@ $(PKG_LIBS) -lcmocka
 
 # Unit tests run under AddressSanitizer and UndefinedBehaviorSanitizer.
 unit: $(UNIT_BIN)

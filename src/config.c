@@ -323,13 +323,23 @@ struct line_reader {
     struct load_ctx *ctx;
 };
 
+/* inih reads at most `num` bytes a line and would parse the rest of a
+ * longer one as a line of its own; such a line is refused instead (ending
+ * the parse), so that no value is silently cut. */
 static char *read_line(char *str, int num, void *stream)
 {
     struct line_reader *r = stream;
     char *s = fgets(str, num, r->fp);
+    size_t len;
 
-    if (s != NULL)
-        r->ctx->line++;
+    if (s == NULL)
+        return NULL;
+    r->ctx->line++;
+    len = strlen(s);
+    if (len == (size_t)num - 1 && s[len - 1] != '\n' && !feof(r->fp)) {
+        fail(r->ctx, "line too long (at most %d characters)", num - 2);
+        return NULL;
+    }
     return s;
 }
 

@@ -1,0 +1,164 @@
+/* Reading the INI configuration. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/dk-config-XXXXXX";
+
+static const char *write_conf(const char *name, const char *text)
+{
+    static char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static void test_config_reads_sections_and_relative_paths(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("good.conf", "[kiosk]\n"
+                                               "database = kiosk.db\n"
+                                               "site = bolling\n"
+                                               "site_name = Bolling Building\n"
+                                               "idle_timeout = 90\n"
+                                               "[scanner lobby]\n"
+                                               "type = serial\n"
+                                               "device = /dev/ttyACM0\n"
+                                               "speed = 115200\n"
+                                               "terminator = crlf\n"
+                                               "[mail]\n"
+                                               "transport = smtp\n"
+                                               "url = smtp://127.0.0.1:2525\n"
+                                               "starttls = optional\n");
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), 0);
+    assert_string_equal(cfg.site_id, "bolling");
+    assert_string_equal(cfg.site_name, "Bolling Building");
+    assert_int_equal(cfg.idle_timeout, 90);
+    assert_true(strncmp(cfg.database, dir, strlen(dir)) == 0);
+    assert_string_equal(cfg.database + strlen(dir), "/kiosk.db");
+    assert_int_equal(cfg.n_scanners, 1);
+    assert_string_equal(cfg.scanners[0].name, "lobby");
+    assert_int_equal(cfg.scanners[0].kind, DK_SCANNER_SERIAL);
+    assert_string_equal(cfg.scanners[0].device, "/dev/ttyACM0");
+    assert_int_equal(cfg.scanners[0].speed, 115200);
+    assert_int_equal(cfg.scanners[0].terminator, DK_TERM_CRLF);
+    assert_int_equal(cfg.transport, DK_MAIL_SMTP);
+    assert_int_equal(cfg.starttls, DK_STARTTLS_OPTIONAL);
+}
+
+static void test_config_unknown_key_names_file_line_and_key(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("unknown.conf", "[kiosk]\nsite = bolling\n\ncolour = blue\n");
+    char expected[512];
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
+    snprintf(expected, sizeof(expected), "%s:4: unknown key 'colour' in [kiosk]", path);
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_config_unknown_section_is_refused(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("section.conf", "[printer]\nmodel = x\n");
+    char expected[512];
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
+    snprintf(expected, sizeof(expected), "%s:2: unknown section [printer]", path);
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_config_bad_number_is_refused(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("number.conf", "[kiosk]\nidle_timeout = 12x\n");
+    char expected[512];
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
+    snprintf(expected, sizeof(expected), "%s:2: bad value '12x' for idle_timeout", path);
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_config_password_never_echoed(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    char text[600] = "[mail]\npassword = ";
+
+    (void)state;
+    memset(text + strlen(text), 's', 300);
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, write_conf("secret.conf", text), &err), DK_EINPUT);
+    assert_null(strstr(err.msg, "sss"));
+    assert_non_null(strstr(err.msg, "secret.conf:2: line too long (at most 198 characters)"));
+}
+
+static void test_config_missing_file_is_errno(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, "/nonexistent/dropkiosk.conf", &err), -2);
+    assert_string_equal(err.msg, "cannot read config /nonexistent/dropkiosk.conf: "
+                                 "No such file or directory");
+}
+
+static void test_config_path_order(void **state)
+{
+    (void)state;
+    setenv("DROPKIOSK_CONFIG", "/srv/k.conf", 1);
+    assert_string_equal(config_default_path("x.conf"), "x.conf");
+    assert_string_equal(config_default_path(NULL), "/srv/k.conf");
+    unsetenv("DROPKIOSK_CONFIG");
+    assert_string_equal(config_default_path(NULL), "/etc/dropkiosk/dropkiosk.conf");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_reads_sections_and_relative_paths),
+        cmocka_unit_test(test_config_unknown_key_names_file_line_and_key),
+        cmocka_unit_test(test_config_unknown_section_is_refused),
+        cmocka_unit_test(test_config_bad_number_is_refused),
+        cmocka_unit_test(test_config_password_never_echoed),
+        cmocka_unit_test(test_config_missing_file_is_errno),
+        cmocka_unit_test(test_config_path_order),
+    };
+
+    return cmocka_run_group_tests_name("config", tests, setup, NULL);
+}
