@@ -36,6 +36,7 @@ struct dk_csv {
      * 80..BF right after E0, ED, F0 and F4 so that overlong forms,
      * surrogates and values past U+10FFFF are refused. */
     int utf8_need;
+    unsigned char utf8_lead; /* first byte of the character, for messages */
     unsigned char utf8_lo;
     unsigned char utf8_hi;
 };
@@ -237,6 +238,7 @@ void csv_close(struct dk_csv *csv)
 
 static bool utf8_lead(struct dk_csv *csv, unsigned char b)
 {
+    csv->utf8_lead = b;
     csv->utf8_lo = 0x80;
     csv->utf8_hi = 0xBF;
     if (b < 0x80)
@@ -288,8 +290,11 @@ static int next_byte(struct dk_csv *csv, int *c, struct dk_error *err)
     b = csv->data[csv->pos];
     if (b == 0)
         return csv_fail(csv, err, csv->line, "NUL byte; the file is not UTF-8 text");
+    /* Name the character's first byte: for a Latin-1 'é' (E9) that is the
+     * byte the person can find, not the letter after it. */
     if (!utf8_step(csv, b))
-        return csv_fail(csv, err, csv->line, "invalid UTF-8 (byte 0x%02X)", b);
+        return csv_fail(csv, err, csv->line, "invalid UTF-8 (byte 0x%02X)",
+                        csv->utf8_need > 0 ? csv->utf8_lead : b);
     csv->pos++;
     if (b == '\n')
         csv->line++;
