@@ -24,6 +24,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#ifdef DK_HAVE_LIBJPEG
+#include <jpeglib.h>
+#endif
+
 /* 2026-12-04 10:37 in America/New_York (EST, UTC-5). */
 #define FIXED_TIME ((time_t)1796398620)
 
@@ -642,6 +646,14 @@ static void test_qr_png_keeps_arabic(void **state)
     assert_png_round_trip("إيصال إرجاع جهاز: أحمد الخطيب، حاسوب محمول مع الشاحن");
 }
 
+/* ISO 8859-1 bytes, not UTF-8: without ZBAR_CFG_BINARY zbar would guess a
+ * character set and hand back UTF-8, two bytes for each of these. */
+static void test_qr_png_keeps_non_utf8_bytes(void **state)
+{
+    (void)state;
+    assert_png_round_trip("Jos\xe9 Pe\xf1" "a, Escuela A\xf1" "o Nuevo");
+}
+
 static void test_qr_png_signed_accented_receipt_verifies_after_scan(void **state)
 {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -773,28 +785,46 @@ static void grid_from_terminal(const char *text, struct dk_grid *g)
     assert_int_equal(col, 0); /* ends with a newline */
 }
 
-/* Draw the grid at 4 pixels a module and decode it with zbar. */
-static void assert_grid_decodes_to(const struct dk_grid *g, const char *text)
+#define GRID_SCALE 4
+
+/* The grid drawn at GRID_SCALE pixels a module, 8-bit grey; caller frees. */
+static unsigned char *grid_pixels(const struct dk_grid *g, unsigned *w, unsigned *h)
 {
-    enum { SCALE = 4 };
-    unsigned w = (unsigned)g->cols * SCALE;
-    unsigned h = (unsigned)g->rows * SCALE;
-    unsigned char *pix = malloc((size_t)w * h);
+    unsigned char *pix;
+
+    *w = (unsigned)g->cols * GRID_SCALE;
+    *h = (unsigned)g->rows * GRID_SCALE;
+    pix = malloc((size_t)*w * *h);
+    assert_non_null(pix);
+    for (unsigned y = 0; y < *h; y++)
+        for (unsigned x = 0; x < *w; x++)
+            pix[(size_t)y * *w + x] = g->dark[y / GRID_SCALE][x / GRID_SCALE] ? 0 : 255;
+    return pix;
+}
+
+static void assert_image_decodes_to(const unsigned char *img, size_t len, const char *text)
+{
     struct dk_seen seen = {0};
     struct dk_error err = {{0}};
-    unsigned char *png = NULL;
-    size_t len = 0;
 
-    assert_non_null(pix);
-    for (unsigned y = 0; y < h; y++)
-        for (unsigned x = 0; x < w; x++)
-            pix[(size_t)y * w + x] = g->dark[y / SCALE][x / SCALE] ? 0 : 255;
-    grey_png(pix, w, h, &png, &len);
-    assert_int_equal(barcode_image_decode_buffer(png, len, remember_symbol, &seen, &err), 1);
+    assert_int_equal(barcode_image_decode_buffer(img, len, remember_symbol, &seen, &err), 1);
     assert_string_equal(seen.symbology, "QR-Code");
     assert_int_equal(seen.len, strlen(text));
     assert_memory_equal(seen.data, text, seen.len);
     free(seen.data);
+}
+
+/* Draw the grid as a PNG and decode it with zbar. */
+static void assert_grid_decodes_to(const struct dk_grid *g, const char *text)
+{
+    unsigned w;
+    unsigned h;
+    unsigned char *pix = grid_pixels(g, &w, &h);
+    unsigned char *png = NULL;
+    size_t len = 0;
+
+    grey_png(pix, w, h, &png, &len);
+    assert_image_decodes_to(png, len, text);
     free(png);
     free(pix);
 }
@@ -854,6 +884,19 @@ static void test_qr_terminal_has_four_module_quiet_zone(void **state)
     }
     /* The finder pattern's dark corner sits just inside the quiet zone. */
     assert_int_equal(grid.dark[4][4], 1);
+    free(text);
+}
+
+static void test_qr_terminal_is_plain_text_when_not_a_tty(void **state)
+{
+    char *text = terminal_text("R-7K3M9QXZJ");
+    int lines = 0;
+
+    (void)state;
+    assert_null(strchr(text, '\033'));
+    for (const char *p = text; *p != '\0'; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 15);
     free(text);
 }
 
@@ -981,6 +1024,85 @@ static void test_decode_file_missing_is_enoent(void **state)
                         "cannot open image /nonexistent/photo.png: No such file or directory");
 }
 
+/* JPEG is read only when the build links libjpeg (see barcode_image.h). */
+#ifdef DK_HAVE_LIBJPEG
+static void grey_jpeg(const unsigned char *pix, unsigned w, unsigned h, unsigned char **out,
+                      size_t *out_len)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    unsigned long len = 0;
+
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    *out = NULL;
+    jpeg_mem_dest(&c, out, &len);
+    c.image_width = w;
+    c.image_height = h;
+    c.input_components = 1;
+    c.in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 85, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = (JSAMPROW)(pix + (size_t)c.next_scanline * w);
+
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    *out_len = len;
+}
+
+static void test_jpeg_qr_decodes_to_exact_payload(void **state)
+{
+    static struct dk_grid grid;
+    char *text = terminal_text(KNOWN_PAYLOAD);
+    unsigned char *pix;
+    unsigned char *jpeg = NULL;
+    size_t len = 0;
+    unsigned w;
+    unsigned h;
+
+    (void)state;
+    grid_from_terminal(text, &grid);
+    pix = grid_pixels(&grid, &w, &h);
+    grey_jpeg(pix, w, h, &jpeg, &len);
+    assert_memory_equal(jpeg, "\xff\xd8\xff", 3);
+    assert_image_decodes_to(jpeg, len, KNOWN_PAYLOAD);
+    free(jpeg);
+    free(pix);
+    free(text);
+}
+
+static void test_decode_buffer_refuses_truncated_jpeg(void **state)
+{
+    static const unsigned char stub[] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F'};
+    struct dk_seen seen = {0};
+    struct dk_error err = {{0}};
+
+    (void)state;
+    assert_int_equal(barcode_image_decode_buffer(stub, sizeof(stub), remember_symbol, &seen,
+                                                 &err),
+                     DK_EINPUT);
+    assert_memory_equal(err.msg, "cannot read JPEG image: ", 24);
+    assert_int_equal(seen.calls, 0);
+}
+#else
+static void test_jpeg_refused_when_built_without_libjpeg(void **state)
+{
+    static const unsigned char stub[] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F'};
+    struct dk_seen seen = {0};
+    struct dk_error err = {{0}};
+
+    (void)state;
+    assert_int_equal(barcode_image_decode_buffer(stub, sizeof(stub), remember_symbol, &seen,
+                                                 &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg, "cannot read JPEG image: built without libjpeg");
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1020,17 +1142,25 @@ int main(void)
         cmocka_unit_test(test_qr_png_keeps_vietnamese),
         cmocka_unit_test(test_qr_png_keeps_chinese),
         cmocka_unit_test(test_qr_png_keeps_arabic),
+        cmocka_unit_test(test_qr_png_keeps_non_utf8_bytes),
         cmocka_unit_test(test_qr_png_signed_accented_receipt_verifies_after_scan),
         cmocka_unit_test(test_qr_png_refuses_payload_too_large),
         cmocka_unit_test(test_qr_terminal_decodes_to_exact_payload),
         cmocka_unit_test(test_qr_terminal_decodes_chinese_payload),
         cmocka_unit_test(test_qr_terminal_has_four_module_quiet_zone),
+        cmocka_unit_test(test_qr_terminal_is_plain_text_when_not_a_tty),
         cmocka_unit_test(test_qr_terminal_sets_colours_on_a_tty),
         cmocka_unit_test(test_png_without_barcode_gives_zero_symbols),
         cmocka_unit_test(test_decode_buffer_refuses_non_image),
         cmocka_unit_test(test_decode_buffer_refuses_truncated_png),
         cmocka_unit_test(test_decode_file_reads_png_from_disk),
         cmocka_unit_test(test_decode_file_missing_is_enoent),
+#ifdef DK_HAVE_LIBJPEG
+        cmocka_unit_test(test_jpeg_qr_decodes_to_exact_payload),
+        cmocka_unit_test(test_decode_buffer_refuses_truncated_jpeg),
+#else
+        cmocka_unit_test(test_jpeg_refused_when_built_without_libjpeg),
+#endif
     };
 
     return cmocka_run_group_tests(tests, setup_tz, NULL);
