@@ -643,7 +643,8 @@ static void test_qr_png_keeps_chinese(void **state)
 static void test_qr_png_keeps_arabic(void **state)
 {
     (void)state;
-    assert_png_round_trip("إيصال إرجاع جهاز: أحمد الخطيب، حاسوب محمول مع الشاحن");
+    assert_png_round_trip("إيصال إرجاع جهاز: أحمد الخطيب، "
+                          "حاسوب محمول مع الشاحن");
 }
 
 /* ISO 8859-1 bytes, not UTF-8: without ZBAR_CFG_BINARY zbar would guess a
