@@ -104,29 +104,33 @@ static bool id_ok(const char *s)
     return true;
 }
 
-static int check_address(const char *field, const char *addr, struct dk_error *err)
+static int check_address(const char *field, const char *addr,
+                         struct dk_error *err)
 {
     if (addr == NULL || *addr == '\0')
-        return dk_error_set(err, DK_EINPUT, "mail: the %s address is missing", field);
-    if (!mail_address_ok(addr))
-        return dk_error_set(err, DK_EINPUT,
-                            "mail: the %s address is not a single plain address "
-                            "(user@domain, ASCII, no spaces, CR, LF or brackets)",
+        return dk_error_set(err, DK_EINPUT, "mail: the %s address is missing",
                             field);
+    if (!mail_address_ok(addr))
+        return dk_error_set(
+            err, DK_EINPUT,
+            "mail: the %s address must be one plain ASCII user@domain address",
+            field);
     return 0;
 }
 
-static int check_text(const char *field, const char *s, bool header, struct dk_error *err)
+static int check_text(const char *field, const char *s, bool header,
+                      struct dk_error *err)
 {
     if (s == NULL)
         return dk_error_set(err, DK_EINPUT, "mail: the %s is missing", field);
     if (header && !header_text_ok(s))
-        return dk_error_set(err, DK_EINPUT,
-                            "mail: the %s holds CR, LF, another control character or "
-                            "bytes that are not UTF-8",
-                            field);
+        return dk_error_set(
+            err, DK_EINPUT,
+            "mail: the %s holds CR, LF, a control character or invalid UTF-8",
+            field);
     if (!header && !g_utf8_validate(s, -1, NULL))
-        return dk_error_set(err, DK_EINPUT, "mail: the %s is not valid UTF-8", field);
+        return dk_error_set(err, DK_EINPUT, "mail: the %s is not valid UTF-8",
+                            field);
     return 0;
 }
 
@@ -153,13 +157,13 @@ static int check_mail(const struct dk_mail *m, struct dk_error *err)
     if (rc == 0 && m->html != NULL)
         rc = check_text("HTML body", m->html, false, err);
     if (rc == 0 && !id_ok(m->message_id))
-        rc = dk_error_set(err, DK_EINPUT,
-                          "mail: the Message-ID is missing or holds spaces, control "
-                          "characters or angle brackets");
+        rc = dk_error_set(
+            err, DK_EINPUT,
+            "mail: the Message-ID is missing or holds spaces, controls or <>");
     if (rc == 0 && m->png != NULL && (m->png_len == 0 || !id_ok(m->png_cid)))
-        rc = dk_error_set(err, DK_EINPUT,
-                          "mail: the inline PNG needs bytes and a Content-ID without "
-                          "spaces, control characters or angle brackets");
+        rc = dk_error_set(
+            err, DK_EINPUT,
+            "mail: the inline PNG needs bytes and a Content-ID (no spaces or <>)");
     return rc;
 }
 
@@ -168,8 +172,8 @@ static int check_mail(const struct dk_mail *m, struct dk_error *err)
 static void set_content(GMimePart *part, const void *data, size_t len)
 {
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
-    GMimeDataWrapper *content =
-        g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+    GMimeDataWrapper *content = g_mime_data_wrapper_new_with_stream(
+        stream, GMIME_CONTENT_ENCODING_DEFAULT);
 
     g_mime_part_set_content(part, content);
     g_object_unref(content);
@@ -231,7 +235,8 @@ static GMimeObject *build_body(const struct dk_mail *m)
 
     /* RFC 2387 section 3.1: "type" names the root part, which comes first. */
     related = g_mime_multipart_new_with_subtype("related");
-    g_mime_object_set_content_type_parameter(GMIME_OBJECT(related), "type", "text/html");
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(related), "type",
+                                             "text/html");
     add_part(related, text_part("html", m->html));
     add_part(related, png_part(m));
     add_part(alt, GMIME_OBJECT(related));
@@ -272,7 +277,8 @@ static GMimeMessage *build_message(const struct dk_mail *m)
     return msg;
 }
 
-static int serialize(GMimeMessage *msg, char **mime, size_t *len, struct dk_error *err)
+static int serialize(GMimeMessage *msg, char **mime, size_t *len,
+                     struct dk_error *err)
 {
     GMimeFormatOptions *opts = g_mime_format_options_new();
     GMimeStream *stream = g_mime_stream_mem_new();
@@ -290,7 +296,8 @@ static int serialize(GMimeMessage *msg, char **mime, size_t *len, struct dk_erro
     bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
     buf = malloc(bytes->len + 1);
     if (buf == NULL) {
-        rc = dk_error_set(err, -ENOMEM, "mail: out of memory composing a message");
+        rc = dk_error_set(err, -ENOMEM,
+                          "mail: out of memory composing a message");
         goto out;
     }
     memcpy(buf, bytes->data, bytes->len);
@@ -303,7 +310,8 @@ out:
     return rc;
 }
 
-int mail_compose(const struct dk_mail *m, char **mime, size_t *len, struct dk_error *err)
+int mail_compose(const struct dk_mail *m, char **mime, size_t *len,
+                 struct dk_error *err)
 {
     GMimeMessage *msg;
     int rc;

@@ -19,13 +19,13 @@
 #include <stddef.h>
 
 struct dk_mail {
-    const char *from;       /* bare address */
-    const char *to;         /* bare address */
-    const char *to_name;    /* display name, may be NULL or non-ASCII */
-    const char *cc;         /* bare address, or NULL (or "") for no Cc */
-    const char *subject;    /* UTF-8 */
-    const char *text;       /* text/plain body, UTF-8 */
-    const char *html;       /* text/html body, UTF-8, or NULL */
+    const char *from;         /* bare address */
+    const char *to;           /* bare address */
+    const char *to_name;      /* display name, may be NULL or non-ASCII */
+    const char *cc;           /* bare address, or NULL (or "") for no Cc */
+    const char *subject;      /* UTF-8 */
+    const char *text;         /* text/plain body, UTF-8 */
+    const char *html;         /* text/html body, UTF-8, or NULL */
     const unsigned char *png; /* inline image, or NULL */
     size_t png_len;
     const char *png_cid;    /* Content-ID the HTML refers to as cid:... */
@@ -48,6 +48,7 @@ bool mail_address_ok(const char *addr);
  * character, a text is not UTF-8, or a required field (from, to, subject,
  * text, message_id; png_cid with png) is missing.  -ENOMEM when memory
  * runs out.  Calls mail_init itself if nobody has. */
-int mail_compose(const struct dk_mail *m, char **mime, size_t *len, struct dk_error *err);
+int mail_compose(const struct dk_mail *m, char **mime, size_t *len,
+                 struct dk_error *err);
 
 #endif

@@ -84,8 +84,9 @@ static int db_error(struct dk_store *store, struct dk_error *err)
 
 /* ---- queueing ---------------------------------------------------------- */
 
-static int insert_row(struct dk_store *store, const char *kind, const struct dk_mail *m,
-                      time_t now, int64_t *id, struct dk_error *err)
+static int insert_row(struct dk_store *store, const char *kind,
+                      const struct dk_mail *m, time_t now, int64_t *id,
+                      struct dk_error *err)
 {
     static const char sql[] =
         "INSERT INTO outbox (created_at, kind, mail_from, recipients, subject, status, "
@@ -119,12 +120,14 @@ static int insert_row(struct dk_store *store, const char *kind, const struct dk_
     return rc;
 }
 
-static int store_mime(struct dk_store *store, int64_t id, const char *message_id,
-                      const char *mime, size_t len, struct dk_error *err)
+static int store_mime(struct dk_store *store, int64_t id,
+                      const char *message_id, const char *mime, size_t len,
+                      struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store, "UPDATE outbox SET message_id = ?, mime = ? WHERE id = ?",
-                           &st, err);
+    int rc = store_prepare(
+        store, "UPDATE outbox SET message_id = ?, mime = ? WHERE id = ?", &st,
+        err);
 
     if (rc != 0)
         return rc;
@@ -139,30 +142,31 @@ static int store_mime(struct dk_store *store, int64_t id, const char *message_id
 
 /* The cheap checks that must pass before a row is written; mail_compose
  * checks the rest. */
-static int check_enqueue(struct dk_store *store, const char *kind, const struct dk_mail *m,
-                         struct dk_error *err)
+static int check_enqueue(struct dk_store *store, const char *kind,
+                         const struct dk_mail *m, struct dk_error *err)
 {
     if (sqlite3_get_autocommit(store->db))
-        return dk_error_set(err, -EINVAL,
-                            "outbox: a message must be queued inside the transaction of "
-                            "the event that causes it");
+        return dk_error_set(
+            err, -EINVAL,
+            "outbox: queue mail inside the transaction of its event");
     if (kind == NULL || *kind == '\0')
-        return dk_error_set(err, DK_EINPUT, "outbox: the message kind is missing");
+        return dk_error_set(err, DK_EINPUT,
+                            "outbox: the message kind is missing");
     if (!mail_address_ok(m->from))
-        return dk_error_set(err, DK_EINPUT,
-                            "mail: the From address is not a single plain address "
-                            "(user@domain, ASCII, no spaces, CR, LF or brackets)");
+        return dk_error_set(
+            err, DK_EINPUT,
+            "mail: the From address must be one plain ASCII user@domain address");
     if (!mail_address_ok(m->to))
-        return dk_error_set(err, DK_EINPUT,
-                            "mail: the To address is not a single plain address "
-                            "(user@domain, ASCII, no spaces, CR, LF or brackets)");
+        return dk_error_set(
+            err, DK_EINPUT,
+            "mail: the To address must be one plain ASCII user@domain address");
     if (m->subject == NULL)
         return dk_error_set(err, DK_EINPUT, "mail: the Subject is missing");
     return 0;
 }
 
-int outbox_enqueue(struct dk_store *store, const char *kind, const struct dk_mail *m,
-                   int64_t *id, struct dk_error *err)
+int outbox_enqueue(struct dk_store *store, const char *kind,
+                   const struct dk_mail *m, int64_t *id, struct dk_error *err)
 {
     struct dk_mail with_id = *m;
     time_t now = time(NULL);
@@ -187,8 +191,8 @@ int outbox_enqueue(struct dk_store *store, const char *kind, const struct dk_mai
 
     /* RFC 5322 section 3.6.4: unique left part, our own domain on the
      * right.  The row id makes every retry carry the same Message-ID. */
-    snprintf(message_id, sizeof(message_id), "dropkiosk.%" PRId64 ".%lld@%s", row,
-             (long long)now, strchr(m->from, '@') + 1);
+    snprintf(message_id, sizeof(message_id), "dropkiosk.%" PRId64 ".%lld@%s",
+             row, (long long)now, strchr(m->from, '@') + 1);
     with_id.message_id = message_id;
     rc = mail_compose(&with_id, &mime, &len, err);
     if (rc != 0)
@@ -233,8 +237,8 @@ static int row_load(sqlite3_stmt *st, struct dk_outbox_row *r)
     r->message_id = column_dup(st, 5);
     r->mime_len = (size_t)sqlite3_column_bytes(st, 4);
     r->mime = malloc(r->mime_len + 1);
-    if (r->mail_from == NULL || r->recipients == NULL || r->message_id == NULL ||
-        r->mime == NULL)
+    if (r->mail_from == NULL || r->recipients == NULL ||
+        r->message_id == NULL || r->mime == NULL)
         return -ENOMEM;
     if (mime != NULL)
         memcpy(r->mime, mime, r->mime_len);
@@ -263,7 +267,8 @@ static int next_due(struct dk_store *store, time_t now, int64_t after,
     case SQLITE_ROW:
         *found = true;
         if (row_load(st, r) != 0)
-            rc = dk_error_set(err, -ENOMEM, "outbox: out of memory loading message %lld",
+            rc = dk_error_set(err, -ENOMEM,
+                              "outbox: out of memory loading message %lld",
                               (long long)sqlite3_column_int64(st, 0));
         break;
     case SQLITE_DONE:
@@ -278,8 +283,8 @@ static int next_due(struct dk_store *store, time_t now, int64_t after,
 /* Run one UPDATE with its parameters bound by bind(), in its own
  * transaction, so the row's new state is on disk before the next attempt. */
 static int update_row(struct dk_store *store, const char *sql,
-                      void (*bind)(sqlite3_stmt *, const void *), const void *arg,
-                      int *changes, struct dk_error *err)
+                      void (*bind)(sqlite3_stmt *, const void *),
+                      const void *arg, int *changes, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = store_begin(store, err);
@@ -381,8 +386,8 @@ static void bind_result(sqlite3_stmt *st, const void *arg)
 }
 
 static int record_attempt(struct dk_store *store, const struct dk_config *cfg,
-                          const struct dk_outbox_row *r, const struct dk_attempt *a,
-                          struct dk_error *err)
+                          const struct dk_outbox_row *r,
+                          const struct dk_attempt *a, struct dk_error *err)
 {
     time_t now = time(NULL);
     char sent_at[32];
@@ -394,18 +399,21 @@ static int record_attempt(struct dk_store *store, const struct dk_config *cfg,
     } else if (a->outcome == DK_OUT_DEFERRED) {
         args.next = now + backoff(cfg, r->attempts + 1);
     }
-    return update_row(store,
-                      "UPDATE outbox SET status = ?, attempts = attempts + 1, "
-                      "next_attempt = ?, last_error = ?, sent_at = ? WHERE id = ?",
-                      bind_result, &args, NULL, err);
+    return update_row(
+        store,
+        "UPDATE outbox SET status = ?, attempts = attempts + 1, "
+        "next_attempt = ?, last_error = ?, sent_at = ? WHERE id = ?",
+        bind_result, &args, NULL, err);
 }
 
 /* ---- the Maildir spool ------------------------------------------------- */
 
-static void attempt_set(struct dk_attempt *a, enum dk_outcome outcome, const char *fmt, ...)
+static void attempt_set(struct dk_attempt *a, enum dk_outcome outcome,
+                        const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void attempt_set(struct dk_attempt *a, enum dk_outcome outcome, const char *fmt, ...)
+static void attempt_set(struct dk_attempt *a, enum dk_outcome outcome,
+                        const char *fmt, ...)
 {
     va_list ap;
 
@@ -437,13 +445,15 @@ static int maildir_prepare(const char *root, struct dk_attempt *a)
         return -EINVAL;
     }
     if (!make_dir(root)) {
-        attempt_set(a, DK_OUT_DEFERRED, "cannot create spool %s: %s", root, strerror(errno));
+        attempt_set(a, DK_OUT_DEFERRED, "cannot create spool %s: %s", root,
+                    strerror(errno));
         return -errno;
     }
     for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-        if (!path_join(path, sizeof(path), root, subdirs[i]) || !make_dir(path)) {
-            attempt_set(a, DK_OUT_DEFERRED, "cannot create %s/%s: %s", root, subdirs[i],
-                        strerror(errno));
+        if (!path_join(path, sizeof(path), root, subdirs[i]) ||
+            !make_dir(path)) {
+            attempt_set(a, DK_OUT_DEFERRED, "cannot create %s/%s: %s", root,
+                        subdirs[i], strerror(errno));
             return -EIO;
         }
     }
@@ -512,8 +522,10 @@ static void spool_deliver(const char *root, const struct dk_outbox_row *r,
     if (maildir_prepare(root, a) != 0)
         return;
     maildir_name(name, sizeof(name), r->id);
-    if (snprintf(tmp, sizeof(tmp), "%s/tmp/%s", root, name) >= (int)sizeof(tmp) ||
-        snprintf(dst, sizeof(dst), "%s/new/%s", root, name) >= (int)sizeof(dst) ||
+    if (snprintf(tmp, sizeof(tmp), "%s/tmp/%s", root, name) >=
+            (int)sizeof(tmp) ||
+        snprintf(dst, sizeof(dst), "%s/new/%s", root, name) >=
+            (int)sizeof(dst) ||
         !path_join(newdir, sizeof(newdir), root, "new")) {
         attempt_set(a, DK_OUT_DEFERRED, "spool path %s is too long", root);
         return;
@@ -531,8 +543,8 @@ static void spool_deliver(const char *root, const struct dk_outbox_row *r,
     if (rc != 0) {
         if (fd >= 0)
             unlink(tmp);
-        attempt_set(a, DK_OUT_DEFERRED, "cannot write %s into spool %s: %s", name, root,
-                    strerror(-rc));
+        attempt_set(a, DK_OUT_DEFERRED, "cannot write %s into spool %s: %s",
+                    name, root, strerror(-rc));
         return;
     }
 
@@ -595,7 +607,8 @@ static void reply_add_line(struct dk_reply *r, const char *line, size_t n)
         snprintf(r->refusal, sizeof(r->refusal), "%s", r->text);
 }
 
-static int smtp_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
+static int smtp_debug(CURL *h, curl_infotype type, char *data, size_t size,
+                      void *userp)
 {
     struct dk_reply *reply = userp;
 
@@ -620,8 +633,14 @@ static int smtp_debug(CURL *h, curl_infotype type, char *data, size_t size, void
 }
 
 /* "<addr>" for each line of recipients; NULL (with why set) when a stored
- * address no longer passes mail_address_ok or memory runs out. */
-static struct curl_slist *rcpt_list(const char *recipients, struct dk_attempt *a)
+ * address no longer passes mail_address_ok or memory runs out.
+ *
+ * TODO(outbox): when the server refuses one recipient of two (the person's
+ * leader, say) with 5xx, send to the others and record the refusal per
+ * recipient, because today curl ends the transaction at the first refused
+ * RCPT and the whole message is marked failed. */
+static struct curl_slist *rcpt_list(const char *recipients,
+                                    struct dk_attempt *a)
 {
     struct curl_slist *list = NULL;
     const char *p = recipients;
@@ -633,13 +652,15 @@ static struct curl_slist *rcpt_list(const char *recipients, struct dk_attempt *a
 
         snprintf(addr, sizeof(addr), "%.*s", (int)(n < 255 ? n : 255), p);
         if (!mail_address_ok(addr)) {
-            attempt_set(a, DK_OUT_FAILED, "stored recipient is not a plain address");
+            attempt_set(a, DK_OUT_FAILED,
+                        "stored recipient is not a plain address");
             goto fail;
         }
         snprintf(addr, sizeof(addr), "<%.*s>", (int)n, p);
         grown = curl_slist_append(list, addr);
         if (grown == NULL) {
-            attempt_set(a, DK_OUT_DEFERRED, "out of memory building the recipient list");
+            attempt_set(a, DK_OUT_DEFERRED,
+                        "out of memory building the recipient list");
             goto fail;
         }
         list = grown;
@@ -693,7 +714,8 @@ static CURLcode smtp_connection_opts(CURL *h, const struct dk_config *cfg)
 }
 
 /* What to send: envelope, message bytes, and the reply capture. */
-static CURLcode smtp_transfer_opts(CURL *h, const char *from, struct curl_slist *rcpts,
+static CURLcode smtp_transfer_opts(CURL *h, const char *from,
+                                   struct curl_slist *rcpts,
                                    struct dk_upload *up, struct dk_reply *reply,
                                    char *errbuf)
 {
@@ -729,15 +751,17 @@ static CURLcode smtp_transfer_opts(CURL *h, const char *from, struct curl_slist 
 static void classify(CURLcode res, long code, const struct dk_reply *reply,
                      const char *errbuf, struct dk_attempt *a)
 {
-    const char *curl_words = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(res);
-    bool config = res == CURLE_LOGIN_DENIED || res == CURLE_USE_SSL_FAILED || code == 530 ||
-                  code == 535;
+    const char *curl_words =
+        errbuf[0] != '\0' ? errbuf : curl_easy_strerror(res);
+    bool config = res == CURLE_LOGIN_DENIED || res == CURLE_USE_SSL_FAILED ||
+                  code == 530 || code == 535;
     bool refused = code >= 400 && code < 600 && reply->refusal[0] != '\0';
 
     if (res == CURLE_OK)
         attempt_set(a, DK_OUT_SENT, "%s", "");
     else if (code >= 500 && code < 600 && !config)
-        attempt_set(a, DK_OUT_FAILED, "%s", refused ? reply->refusal : curl_words);
+        attempt_set(a, DK_OUT_FAILED, "%s",
+                    refused ? reply->refusal : curl_words);
     else if (refused)
         attempt_set(a, DK_OUT_DEFERRED, "%s", reply->refusal);
     else
@@ -746,11 +770,12 @@ static void classify(CURLcode res, long code, const struct dk_reply *reply,
 
 static bool url_is_smtp(const char *url)
 {
-    return strncasecmp(url, "smtp://", 7) == 0 || strncasecmp(url, "smtps://", 8) == 0;
+    return strncasecmp(url, "smtp://", 7) == 0 ||
+           strncasecmp(url, "smtps://", 8) == 0;
 }
 
-static void smtp_deliver(const struct dk_config *cfg, const struct dk_outbox_row *r,
-                         struct dk_attempt *a)
+static void smtp_deliver(const struct dk_config *cfg,
+                         const struct dk_outbox_row *r, struct dk_attempt *a)
 {
     struct dk_upload up = {r->mime, r->mime_len, 0};
     struct dk_reply reply = {0};
@@ -762,7 +787,8 @@ static void smtp_deliver(const struct dk_config *cfg, const struct dk_outbox_row
     long code = 0;
 
     if (!url_is_smtp(cfg->smtp_url)) {
-        attempt_set(a, DK_OUT_DEFERRED, "the [mail] url must start smtp:// or smtps://");
+        attempt_set(a, DK_OUT_DEFERRED,
+                    "the [mail] url must start smtp:// or smtps://");
         goto out;
     }
     if (!mail_address_ok(r->mail_from)) {
@@ -793,7 +819,8 @@ out:
 
 /* ---- the delivery round ------------------------------------------------ */
 
-static void count_outcome(struct dk_outbox_counts *c, const struct dk_outbox_row *r,
+static void count_outcome(struct dk_outbox_counts *c,
+                          const struct dk_outbox_row *r,
                           const struct dk_attempt *a)
 {
     switch (a->outcome) {
@@ -808,8 +835,8 @@ static void count_outcome(struct dk_outbox_counts *c, const struct dk_outbox_row
         break;
     case DK_OUT_DEFERRED:
         c->deferred++;
-        log_warn("cannot send message %" PRId64 " <%s> yet (attempt %d): %s", r->id,
-                 r->message_id, r->attempts + 1, a->why);
+        log_warn("cannot send message %" PRId64 " <%s> yet (attempt %d): %s",
+                 r->id, r->message_id, r->attempts + 1, a->why);
         break;
     }
 }
@@ -947,7 +974,8 @@ static void list_row(FILE *out, sqlite3_stmt *st, bool csv)
         put_csv(out, column_text(st, 6), false, "\n");
         return;
     }
-    fprintf(out, "%6s  %-7s  %8s  %-20s  ", id, status, attempts, next[0] ? next : "-");
+    fprintf(out, "%6s  %-7s  %8s  %-20s  ", id, status, attempts,
+            next[0] ? next : "-");
     put_cell(out, column_text(st, 4), 32);
     fputs("  ", out);
     put_cell(out, column_text(st, 5), 32);
@@ -956,10 +984,12 @@ static void list_row(FILE *out, sqlite3_stmt *st, bool csv)
     fputc('\n', out);
 }
 
-int outbox_list(struct dk_store *store, FILE *out, bool csv, struct dk_error *err)
+int outbox_list(struct dk_store *store, FILE *out, bool csv,
+                struct dk_error *err)
 {
-    static const char sql[] = "SELECT id, status, attempts, next_attempt, recipients, "
-                              "subject, last_error FROM outbox ORDER BY id";
+    static const char sql[] =
+        "SELECT id, status, attempts, next_attempt, recipients, "
+        "subject, last_error FROM outbox ORDER BY id";
     sqlite3_stmt *st = NULL;
     int step;
     int rc = store_prepare(store, sql, &st, err);
@@ -967,16 +997,19 @@ int outbox_list(struct dk_store *store, FILE *out, bool csv, struct dk_error *er
     if (rc != 0)
         return rc;
     if (csv)
-        fputs("id,status,attempts,next_attempt,recipients,subject,last_error\n", out);
+        fputs("id,status,attempts,next_attempt,recipients,subject,last_error\n",
+              out);
     else
-        fprintf(out, "%6s  %-7s  %8s  %-20s  %-32s  %-32s  %s\n", "ID", "STATUS", "ATTEMPTS",
-                "NEXT ATTEMPT (UTC)", "RECIPIENTS", "SUBJECT", "LAST ERROR");
+        fprintf(out, "%6s  %-7s  %8s  %-20s  %-32s  %-32s  %s\n", "ID",
+                "STATUS", "ATTEMPTS", "NEXT ATTEMPT (UTC)", "RECIPIENTS",
+                "SUBJECT", "LAST ERROR");
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         list_row(out, st, csv);
     if (step != SQLITE_DONE)
         rc = db_error(store, err);
     sqlite3_finalize(st);
     if (rc == 0 && (fflush(out) != 0 || ferror(out)))
-        rc = dk_error_set(err, -EIO, "cannot write the outbox listing: %s", strerror(errno));
+        rc = dk_error_set(err, -EIO, "cannot write the outbox listing: %s",
+                          strerror(errno));
     return rc;
 }

@@ -21,8 +21,8 @@
  * leaves that transaction as it was.  `kind` is "receipt", "ticket", ...
  * *id (may be NULL) gets the row id.  0, DK_EINPUT for a malformed address
  * or header (see mail_compose), DK_EDB. */
-int outbox_enqueue(struct dk_store *store, const char *kind, const struct dk_mail *m,
-                   int64_t *id, struct dk_error *err);
+int outbox_enqueue(struct dk_store *store, const char *kind,
+                   const struct dk_mail *m, int64_t *id, struct dk_error *err);
 
 struct dk_outbox_counts {
     int sent;
@@ -45,6 +45,7 @@ int outbox_deliver_due(struct dk_store *store, const struct dk_config *cfg,
  * pending rows, recipients, subject, last error) to out: an aligned table
  * for people, or CSV with a header line (RFC 4180 quoting) when csv is
  * true.  For `dropkioskctl outbox`.  0, DK_EDB, or -EIO when out fails. */
-int outbox_list(struct dk_store *store, FILE *out, bool csv, struct dk_error *err);
+int outbox_list(struct dk_store *store, FILE *out, bool csv,
+                struct dk_error *err);
 
 #endif

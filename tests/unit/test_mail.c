@@ -81,7 +81,8 @@ static char *part_content(GMimeObject *obj, size_t *len)
     char *copy;
 
     assert_true(GMIME_IS_PART(obj));
-    g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(obj)), out);
+    g_mime_data_wrapper_write_to_stream(
+        g_mime_part_get_content(GMIME_PART(obj)), out);
     bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
     copy = g_malloc(bytes->len + 1);
     memcpy(copy, bytes->data, bytes->len);
@@ -100,7 +101,8 @@ static GMimeObject *subpart(GMimeObject *obj, int index)
 
 static void assert_type(GMimeObject *obj, const char *expected)
 {
-    char *type = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(obj));
+    char *type =
+        g_mime_content_type_get_mime_type(g_mime_object_get_content_type(obj));
 
     assert_string_equal(type, expected);
     g_free(type);
@@ -125,10 +127,12 @@ static void test_compose_sets_from(void **state)
     InternetAddress *ia;
 
     (void)state;
-    assert_int_equal(internet_address_list_length(g_mime_message_get_from(c.msg)), 1);
+    assert_int_equal(
+        internet_address_list_length(g_mime_message_get_from(c.msg)), 1);
     ia = internet_address_list_get_address(g_mime_message_get_from(c.msg), 0);
-    assert_string_equal(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
-                        "dropkiosk@rps.example.org");
+    assert_string_equal(
+        internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
+        "dropkiosk@rps.example.org");
     composed_free(&c);
 }
 
@@ -139,11 +143,13 @@ static void test_compose_sets_to_with_display_name(void **state)
     InternetAddress *ia;
 
     (void)state;
-    assert_int_equal(internet_address_list_length(g_mime_message_get_to(c.msg)), 1);
+    assert_int_equal(internet_address_list_length(g_mime_message_get_to(c.msg)),
+                     1);
     ia = internet_address_list_get_address(g_mime_message_get_to(c.msg), 0);
     assert_string_equal(internet_address_get_name(ia), "Zoë Ångström");
-    assert_string_equal(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
-                        "zoe.angstrom@rps.example.org");
+    assert_string_equal(
+        internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
+        "zoe.angstrom@rps.example.org");
     /* RFC 2047: the non-ASCII name travels as a UTF-8 encoded word. */
     assert_non_null(strstr(c.bytes, "To: =?UTF-8?b?Wm/DqyDDhW5nc3Ryw7Zt?= "
                                     "<zoe.angstrom@rps.example.org>\r\n"));
@@ -157,10 +163,12 @@ static void test_compose_sets_cc_when_given(void **state)
     InternetAddress *ia;
 
     (void)state;
-    assert_int_equal(internet_address_list_length(g_mime_message_get_cc(c.msg)), 1);
+    assert_int_equal(internet_address_list_length(g_mime_message_get_cc(c.msg)),
+                     1);
     ia = internet_address_list_get_address(g_mime_message_get_cc(c.msg), 0);
-    assert_string_equal(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
-                        "principal@rps.example.org");
+    assert_string_equal(
+        internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
+        "principal@rps.example.org");
     assert_non_null(strstr(c.bytes, "\r\nCc: principal@rps.example.org\r\n"));
     composed_free(&c);
 }
@@ -173,7 +181,8 @@ static void test_compose_omits_cc_when_not_given(void **state)
     (void)state;
     m.cc = NULL;
     c = compose_ok(&m);
-    assert_int_equal(internet_address_list_length(g_mime_message_get_cc(c.msg)), 0);
+    assert_int_equal(internet_address_list_length(g_mime_message_get_cc(c.msg)),
+                     0);
     assert_null(g_mime_object_get_header(GMIME_OBJECT(c.msg), "Cc"));
     assert_null(strstr(c.bytes, "\nCc:"));
     composed_free(&c);
@@ -222,7 +231,8 @@ static void test_compose_sets_message_id(void **state)
     (void)state;
     assert_string_equal(g_mime_message_get_message_id(c.msg),
                         "dropkiosk.7.1700000000@rps.example.org");
-    assert_non_null(strstr(c.bytes, "Message-Id: <dropkiosk.7.1700000000@rps.example.org>\r\n"));
+    assert_non_null(strstr(
+        c.bytes, "Message-Id: <dropkiosk.7.1700000000@rps.example.org>\r\n"));
     composed_free(&c);
 }
 
@@ -251,8 +261,8 @@ static void test_compose_builds_alternative_with_related(void **state)
     assert_type(subpart(top, 0), "text/plain");
     related = subpart(top, 1);
     assert_type(related, "multipart/related");
-    assert_string_equal(g_mime_object_get_content_type_parameter(related, "type"),
-                        "text/html");
+    assert_string_equal(
+        g_mime_object_get_content_type_parameter(related, "type"), "text/html");
     assert_int_equal(g_mime_multipart_get_count(GMIME_MULTIPART(related)), 2);
     assert_type(subpart(related, 0), "text/html");
     assert_type(subpart(related, 1), "image/png");
@@ -268,7 +278,8 @@ static void test_compose_text_part_content(void **state)
 
     (void)state;
     text = subpart(g_mime_message_get_mime_part(c.msg), 0);
-    assert_string_equal(g_mime_object_get_content_type_parameter(text, "charset"), "utf-8");
+    assert_string_equal(
+        g_mime_object_get_content_type_parameter(text, "charset"), "utf-8");
     content = part_content(text, NULL);
     /* The wire has CRLF line ends, so the decoded body has them too. */
     assert_string_equal(content, "Hello Zoë,\r\nyou returned RPS123456.\r\n");
@@ -285,9 +296,11 @@ static void test_compose_html_part_content(void **state)
 
     (void)state;
     html = subpart(subpart(g_mime_message_get_mime_part(c.msg), 1), 0);
-    assert_string_equal(g_mime_object_get_content_type_parameter(html, "charset"), "utf-8");
+    assert_string_equal(
+        g_mime_object_get_content_type_parameter(html, "charset"), "utf-8");
     content = part_content(html, NULL);
-    assert_string_equal(content, "<p>Hello Zoë,</p><img src=\"cid:qr-1@dropkiosk\">\r\n");
+    assert_string_equal(
+        content, "<p>Hello Zoë,</p><img src=\"cid:qr-1@dropkiosk\">\r\n");
     g_free(content);
     composed_free(&c);
 }
@@ -363,7 +376,8 @@ static void test_compose_png_without_html_is_mixed(void **state)
     assert_type(top, "multipart/mixed");
     assert_type(subpart(top, 0), "text/plain");
     assert_type(subpart(top, 1), "image/png");
-    assert_string_equal(g_mime_object_get_content_id(subpart(top, 1)), "qr-1@dropkiosk");
+    assert_string_equal(g_mime_object_get_content_id(subpart(top, 1)),
+                        "qr-1@dropkiosk");
     composed_free(&c);
 }
 
@@ -522,7 +536,8 @@ int main(void)
         cmocka_unit_test(test_compose_builds_alternative_with_related),
         cmocka_unit_test(test_compose_text_part_content),
         cmocka_unit_test(test_compose_html_part_content),
-        cmocka_unit_test(test_compose_inline_png_has_content_id_and_exact_bytes),
+        cmocka_unit_test(
+            test_compose_inline_png_has_content_id_and_exact_bytes),
         cmocka_unit_test(test_compose_text_only_is_single_text_part),
         cmocka_unit_test(test_compose_html_without_png_is_alternative),
         cmocka_unit_test(test_compose_png_without_html_is_mixed),

@@ -79,7 +79,8 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
 {
     (void)st;
     (void)flag;
@@ -105,7 +106,8 @@ static int teardown(void **state)
 
 /* Start tests/smtp_server.py on port 0 with extra flags (NULL-terminated)
  * and point cfg at the port it prints on its first line. */
-static void start_server(struct fixture *f, const char *flag1, const char *flag2)
+static void start_server(struct fixture *f, const char *flag1,
+                         const char *flag2)
 {
     int out[2];
     char line[32] = "";
@@ -125,8 +127,8 @@ static void start_server(struct fixture *f, const char *flag1, const char *flag2
         if (errlog != NULL)
             dup2(fileno(errlog), STDERR_FILENO);
         close(out[0]);
-        execl(PYTHON, PYTHON, SMTP_SERVER, "--port", "0", f->received, flag1, flag2,
-              (char *)NULL);
+        execl(PYTHON, PYTHON, SMTP_SERVER, "--port", "0", f->received, flag1,
+              flag2, (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -145,7 +147,8 @@ static void start_server(struct fixture *f, const char *flag1, const char *flag2
     close(out[0]);
     port = strtol(line, NULL, 10);
     assert_true(port > 0 && port < 65536);
-    snprintf(f->cfg.smtp_url, sizeof(f->cfg.smtp_url), "smtp://127.0.0.1:%ld", port);
+    snprintf(f->cfg.smtp_url, sizeof(f->cfg.smtp_url), "smtp://127.0.0.1:%ld",
+             port);
     f->cfg.transport = DK_MAIL_SMTP;
 }
 
@@ -213,12 +216,13 @@ static struct row read_row(struct fixture *f, int64_t id)
     struct dk_error err = {""};
 
     memset(&r, 0, sizeof(r));
-    assert_int_equal(store_prepare(f->store,
-                                   "SELECT status, attempts, next_attempt, last_error, "
-                                   "sent_at, message_id, recipients, kind FROM outbox "
-                                   "WHERE id = ?",
-                                   &st, &err),
-                     0);
+    assert_int_equal(
+        store_prepare(f->store,
+                      "SELECT status, attempts, next_attempt, last_error, "
+                      "sent_at, message_id, recipients, kind FROM outbox "
+                      "WHERE id = ?",
+                      &st, &err),
+        0);
     sqlite3_bind_int64(st, 1, id);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     copy_column(st, 0, r.status, sizeof(r.status));
@@ -240,7 +244,9 @@ static char *read_mime(struct fixture *f, int64_t id, size_t *len)
     struct dk_error err = {""};
     char *copy;
 
-    assert_int_equal(store_prepare(f->store, "SELECT mime FROM outbox WHERE id = ?", &st, &err),
+    assert_int_equal(store_prepare(f->store,
+                                   "SELECT mime FROM outbox WHERE id = ?", &st,
+                                   &err),
                      0);
     sqlite3_bind_int64(st, 1, id);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -270,7 +276,8 @@ static int count_rows(struct fixture *f, const char *table)
 
 /* Files in dir whose names end in suffix ("" for all); the last one's
  * name goes to last (may be NULL). */
-static int count_files(const char *dir, const char *suffix, char *last, size_t size)
+static int count_files(const char *dir, const char *suffix, char *last,
+                       size_t size)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -311,7 +318,8 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static void assert_counts(struct dk_outbox_counts c, int sent, int failed, int deferred)
+static void assert_counts(struct dk_outbox_counts c, int sent, int failed,
+                          int deferred)
 {
     assert_int_equal(c.sent, sent);
     assert_int_equal(c.failed, failed);
@@ -331,7 +339,8 @@ static void test_enqueue_stores_pending_row(void **state)
     assert_string_equal(r.status, "pending");
     assert_string_equal(r.kind, "receipt");
     assert_int_equal(r.attempts, 0);
-    assert_string_equal(r.recipients, "ann.lee@rps.example.org\nprincipal@rps.example.org");
+    assert_string_equal(r.recipients,
+                        "ann.lee@rps.example.org\nprincipal@rps.example.org");
     assert_true(r.next_attempt <= (int64_t)time(NULL));
     assert_false(r.has_sent_at);
 }
@@ -366,7 +375,8 @@ static void test_enqueue_outside_transaction_is_refused(void **state)
     struct dk_mail m = receipt_mail();
     struct dk_error err = {""};
 
-    assert_int_equal(outbox_enqueue(f->store, "receipt", &m, NULL, &err), -EINVAL);
+    assert_int_equal(outbox_enqueue(f->store, "receipt", &m, NULL, &err),
+                     -EINVAL);
     assert_int_equal(count_rows(f, "outbox"), 0);
 }
 
@@ -378,12 +388,14 @@ static void test_enqueue_refusal_keeps_callers_transaction(void **state)
 
     m.subject = "Receipt\r\nBcc: everyone@example.org";
     assert_int_equal(store_begin(f->store, &err), 0);
-    assert_int_equal(store_exec(f->store,
-                                "INSERT INTO sync_queue (created_at, event, payload) "
-                                "VALUES ('2024-05-01T10:00:00Z', 'return', '{}')",
-                                &err),
-                     0);
-    assert_int_equal(outbox_enqueue(f->store, "receipt", &m, NULL, &err), DK_EINPUT);
+    assert_int_equal(
+        store_exec(f->store,
+                   "INSERT INTO sync_queue (created_at, event, payload) "
+                   "VALUES ('2024-05-01T10:00:00Z', 'return', '{}')",
+                   &err),
+        0);
+    assert_int_equal(outbox_enqueue(f->store, "receipt", &m, NULL, &err),
+                     DK_EINPUT);
     assert_non_null(strstr(err.msg, "Subject"));
     assert_int_equal(store_commit(f->store, &err), 0);
     assert_int_equal(count_rows(f, "sync_queue"), 1);
@@ -392,7 +404,8 @@ static void test_enqueue_refusal_keeps_callers_transaction(void **state)
 
 /* ---- the spool --------------------------------------------------------- */
 
-static void test_spool_delivery_writes_one_file_in_new_and_marks_sent(void **state)
+static void
+test_spool_delivery_writes_one_file_in_new_and_marks_sent(void **state)
 {
     struct fixture *f = *state;
     struct dk_mail m = receipt_mail();
@@ -513,7 +526,8 @@ static void test_smtp_server_down_defers_with_backoff(void **state)
     /* retry_base 60, less up to 10% jitter. */
     assert_true(r.next_attempt >= before + 54);
     assert_true(r.next_attempt <= after + 60);
-    assert_non_null(strstr(r.last_error, "Failed to connect to 127.0.0.1 port"));
+    assert_non_null(
+        strstr(r.last_error, "Failed to connect to 127.0.0.1 port"));
 }
 
 static void test_deferred_message_waits_for_next_attempt(void **state)
@@ -539,7 +553,8 @@ static void test_second_deferral_doubles_the_wait(void **state)
 
     point_at_dead_port(f);
     deliver(f);
-    assert_int_equal(store_exec(f->store, "UPDATE outbox SET next_attempt = 0", &err), 0);
+    assert_int_equal(
+        store_exec(f->store, "UPDATE outbox SET next_attempt = 0", &err), 0);
     before = (int64_t)time(NULL);
     assert_counts(deliver(f), 0, 0, 1);
 
@@ -560,7 +575,8 @@ static void test_backoff_is_capped_at_retry_max(void **state)
 
     f->cfg.retry_max = 100;
     point_at_dead_port(f);
-    assert_int_equal(store_exec(f->store, "UPDATE outbox SET attempts = 9", &err), 0);
+    assert_int_equal(
+        store_exec(f->store, "UPDATE outbox SET attempts = 9", &err), 0);
     before = (int64_t)time(NULL);
     assert_counts(deliver(f), 0, 0, 1);
 
@@ -584,7 +600,8 @@ static void test_smtp_550_fails_with_server_words(void **state)
     r = read_row(f, id);
     assert_string_equal(r.status, "failed");
     assert_int_equal(r.attempts, 1);
-    assert_string_equal(r.last_error, "550 5.1.1 Mailbox unavailable (refused by test server)");
+    assert_string_equal(
+        r.last_error, "550 5.1.1 Mailbox unavailable (refused by test server)");
     assert_false(r.has_sent_at);
     assert_counts(deliver(f), 0, 0, 0);
 }
@@ -603,7 +620,8 @@ static void test_smtp_451_defers_with_server_words(void **state)
     r = read_row(f, id);
     assert_string_equal(r.status, "pending");
     assert_int_equal(r.attempts, 1);
-    assert_string_equal(r.last_error, "451 4.3.0 Temporary failure requested by test server");
+    assert_string_equal(r.last_error,
+                        "451 4.3.0 Temporary failure requested by test server");
     assert_true(r.next_attempt > (int64_t)time(NULL));
 }
 
@@ -695,10 +713,10 @@ static void test_list_csv_quotes_and_joins_recipients(void **state)
     enqueue(f, &m);
     deliver(f);
     text = list_output(f, true);
-    assert_string_equal(text,
-                        "id,status,attempts,next_attempt,recipients,subject,last_error\n"
-                        "1,sent,1,,ann.lee@rps.example.org principal@rps.example.org,"
-                        "\"Return receipt, RPS123456\",\n");
+    assert_string_equal(
+        text, "id,status,attempts,next_attempt,recipients,subject,last_error\n"
+              "1,sent,1,,ann.lee@rps.example.org principal@rps.example.org,"
+              "\"Return receipt, RPS123456\",\n");
     free(text);
 }
 
@@ -714,10 +732,10 @@ static void test_list_csv_shows_failure_reason(void **state)
     start_server(f, "--reject-rcpt", "550");
     deliver(f);
     text = list_output(f, true);
-    assert_string_equal(text,
-                        "id,status,attempts,next_attempt,recipients,subject,last_error\n"
-                        "1,failed,1,,ann.lee@rps.example.org,Ticket,"
-                        "550 5.1.1 Mailbox unavailable (refused by test server)\n");
+    assert_string_equal(
+        text, "id,status,attempts,next_attempt,recipients,subject,last_error\n"
+              "1,failed,1,,ann.lee@rps.example.org,Ticket,"
+              "550 5.1.1 Mailbox unavailable (refused by test server)\n");
     free(text);
 }
 
@@ -730,12 +748,13 @@ static void test_list_table_has_header_and_row(void **state)
     enqueue(f, &m);
     deliver(f);
     text = list_output(f, false);
-    assert_memory_equal(text,
-                        "    ID  STATUS   ATTEMPTS  NEXT ATTEMPT (UTC)    RECIPIENTS       "
-                        "                 SUBJECT                           LAST ERROR\n"
-                        "     1  sent            1  -                     ann.lee@rps.exam"
-                        "ple.org, prin...  Return receipt, RPS123456         \n",
-                        strlen(text) + 1);
+    assert_memory_equal(
+        text,
+        "    ID  STATUS   ATTEMPTS  NEXT ATTEMPT (UTC)    RECIPIENTS       "
+        "                 SUBJECT                           LAST ERROR\n"
+        "     1  sent            1  -                     ann.lee@rps.exam"
+        "ple.org, prin...  Return receipt, RPS123456         \n",
+        strlen(text) + 1);
     free(text);
 }
 
