@@ -20,6 +20,7 @@ static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 #define ID_BODY 8 /* 40 random bits */
 #define ID_LEN (2 + ID_BODY + 1)
+_Static_assert(ID_LEN < DK_RECEIPT_ID_SIZE, "receipt id buffer too small");
 
 #define HEADER "dropkiosk receipt v1"
 #define KEY_PREFIX "Key: "
