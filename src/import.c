@@ -684,18 +684,23 @@ static int bind_builtin(struct importer *im, const int *map_field, const bool *o
     size_t n_ignored = 0;
 
     ignored[0] = '\0';
+    for (size_t c = 0; c < im->n_cols; c++)
+        for (size_t g = 0; google_headers[g] != NULL; g++)
+            if (header_is(im->headers[c], google_headers[g]))
+                im->google = true;
     for (size_t c = 0; c < im->n_cols; c++) {
         char norm[256];
         const struct alias *a;
 
         normalise_header(im->headers[c], norm, sizeof(norm));
-        for (size_t g = 0; google_headers[g] != NULL; g++)
-            if (strcmp(norm, google_headers[g]) == 0)
-                im->google = true;
         im->category[c] = strcmp(norm, "category") == 0;
         if (map_field[c] != -2)
             continue;
         a = find_alias(im->kind, norm);
+        /* Google's "Status" is the enrollment state (Provisioned,
+         * Deprovisioned), not where the device is in our life cycle. */
+        if (a != NULL && im->google && im->kind == &asset_kind && a->field == A_STATUS)
+            a = NULL;
         if (a == NULL || overridden[a->field]) {
             note_ignored(ignored, sizeof(ignored), &n_ignored, im->headers[c]);
             continue;
