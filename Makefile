@@ -6,7 +6,7 @@
 ifeq ($(origin CC),default)
 CC := gcc
 endif
-PKGS := sqlite3 zbar libqrencode libpng libsodium inih gmime-3.0 libcurl
+PKGS := sqlite3 zbar libqrencode libpng libjpeg libsodium inih gmime-3.0 libcurl
 VERSION := $(shell cat VERSION)
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
@@ -16,7 +16,7 @@ WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(filter-out -I/usr/include/x86_64-linux-gnu,\
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lutil
-BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -g $(WARN) $(PKG_CFLAGS) -Isrc -Idrivers \
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DDK_HAVE_LIBJPEG -g $(WARN) $(PKG_CFLAGS) -Isrc -Idrivers \
 	-DDK_VERSION='"$(VERSION)"' -DDK_COMMIT='"$(COMMIT)"'
 CFLAGS := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -38,6 +38,9 @@ Q :=
 else
 Q := @
 endif
+
+# Keep objects between links (make would delete them as intermediates).
+.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ)
 
 .PHONY: all deps test unit integration run lint clean
 all: $(PROGRAMS)

@@ -43,7 +43,7 @@ static const char usage_text[] =
     "  pubkey                       print the receipt public key\n"
     "  import assets|staff FILE     import a CSV export (FILE may be -)\n"
     "         [--map COLUMN=FIELD]  read COLUMN as FIELD (FIELD - ignores it)\n"
-    "  verify FILE.png|-            check a receipt QR image, or a payload on stdin\n"
+    "  verify FILE.png...|-         check receipt QR images, or a payload on stdin\n"
     "  outbox [list] [--csv]        list queued, sent and failed mail\n"
     "  outbox send                  deliver the mail that is due now\n"
     "  audit verify                 check the audit trail's hash chain\n\n"
@@ -247,6 +247,21 @@ static int read_stdin(char *buf, size_t size, size_t *len)
     return 0;
 }
 
+static int verify_file(struct verify_ctx *v, const char *path)
+{
+    struct dk_error err = {{0}};
+    int rc = barcode_image_decode_file(path, on_symbol, v, &err);
+
+    if (rc < 0) {
+        v->unreadable++;
+        printf("UNREADABLE: %s\n", err.msg);
+    } else if (rc == 0) {
+        v->unreadable++;
+        printf("UNREADABLE: no QR code found in %s\n", path);
+    }
+    return rc;
+}
+
 static int cmd_verify(struct ctl *c)
 {
     static char payload[MAX_PAYLOAD];
@@ -256,23 +271,21 @@ static int cmd_verify(struct ctl *c)
     int rc;
 
     memset(&v, 0, sizeof(v));
-    if (c->n_args != 2)
-        return bad_usage("verify wants: verify FILE.png|-");
+    if (c->n_args < 2)
+        return bad_usage("verify wants: verify FILE.png... or verify -");
     rc = receipt_load_public(c->cfg.public_key, v.pk, &err);
     if (rc != 0)
         return fail(rc, &err);
-    if (strcmp(c->args[1], "-") == 0) {
+    for (int i = 1; i < c->n_args; i++) {
+        if (strcmp(c->args[i], "-") != 0) {
+            verify_file(&v, c->args[i]);
+            continue;
+        }
         if (read_stdin(payload, sizeof(payload), &len) != 0)
             return bad_usage("cannot read the payload from standard input");
         verify_one(&v, payload, len);
-    } else {
-        rc = barcode_image_decode_file(c->args[1], on_symbol, &v, &err);
-        if (rc < 0)
-            return fail(rc, &err);
-        if (rc == 0)
-            printf("UNREADABLE: no QR code found in %s\n", c->args[1]);
     }
-    return v.valid > 0 && v.forged == 0 ? 0 : 1;
+    return v.valid > 0 && v.forged == 0 && v.unreadable == 0 ? 0 : 1;
 }
 
 static int cmd_outbox(struct ctl *c)

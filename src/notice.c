@@ -46,13 +46,15 @@ static const char *model_of(const struct dk_asset *a)
     return a->model[0] != '\0' ? a->model : "device not in our inventory";
 }
 
-static char *close_stream(FILE *f, char *buf)
+/* open_memstream sets *buf only when the stream is flushed or closed, so
+ * the pointer is read after fclose, through buf. */
+static char *close_stream(FILE *f, char **buf)
 {
     if (fclose(f) != 0) {
-        free(buf);
+        free(*buf);
         return NULL;
     }
-    return buf;
+    return *buf;
 }
 
 static char *receipt_text(const struct dk_config *cfg, const char *receipt_id,
@@ -76,7 +78,7 @@ static char *receipt_text(const struct dk_config *cfg, const char *receipt_id,
           "has been checked in. The attached QR code is your signed receipt; keep\n"
           "this email as proof of return.\n",
           f);
-    return close_stream(f, buf);
+    return close_stream(f, &buf);
 }
 
 static char *receipt_html(const struct dk_config *cfg, const char *receipt_id,
@@ -113,7 +115,7 @@ static char *receipt_html(const struct dk_config *cfg, const char *receipt_id,
           "<p>Each device is pending technician verification. OIIT will confirm when it "
           "has been checked in.</p>\n</body></html>\n",
           f);
-    return close_stream(f, buf);
+    return close_stream(f, &buf);
 }
 
 static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -560,8 +560,8 @@ static void device_scanned(struct dk_session *s, const struct dk_scan *scan)
     if (already_returned(s, it->asset.tag))
         return;
     if (it->known)
-        say(s, "%s %s %s (asset %s).", type_name(&it->asset), it->asset.make, it->asset.model,
-            it->asset.tag);
+        say(s, "%s %s%s%s (asset %s).", type_name(&it->asset), it->asset.make,
+            it->asset.make[0] != '\0' ? " " : "", it->asset.model, it->asset.tag);
     else
         say(s, "Asset %s is not in our inventory. It will be accepted and checked by a "
                "technician.",

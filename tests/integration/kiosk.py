@@ -1,0 +1,218 @@
+"""Helpers for integration tests: a throw-away kiosk site, the real daemon
+with a pseudo-terminal scanner, and the real SMTP test server on loopback."""
+
+import os
+import pty
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import tty
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+CTL = os.path.join(BUILD, "dropkioskctl")
+DAEMON = os.path.join(BUILD, "dropkiosk")
+FIXTURES = os.path.join(ROOT, "tests", "integration", "fixtures")
+PYTHON = "/usr/bin/python3"
+
+BASE_CONFIG = """\
+[kiosk]
+database = kiosk.db
+district = Example City Public Schools
+site = bolling
+site_name = Bolling Building
+kiosk = bolling-lobby-1
+timezone = America/New_York
+idle_timeout = {idle_timeout}
+
+[scan]
+asset_pattern = ^[0-9]{{6}}$
+badge_pattern = ^S[0-9]{{6}}$
+
+[receipt]
+signing_key = receipt.key
+public_key = receipt.pub
+directory = receipts
+
+[mail]
+from = dropkiosk@example.org
+service_desk = servicedesk@example.org
+retry_base = 1
+retry_max = 2
+timeout = 5
+{mail}
+"""
+
+
+class Site:
+    """A kiosk's folder: config, signing key and database."""
+
+    def __init__(self, smtp_port=None, idle_timeout=300, extra=""):
+        self.dir = tempfile.mkdtemp(prefix="dk-site-")
+        self.config = os.path.join(self.dir, "dropkiosk.conf")
+        self.db = os.path.join(self.dir, "kiosk.db")
+        if smtp_port is None:
+            mail = "transport = spool\nspool = mail\n"
+        else:
+            mail = "transport = smtp\nurl = smtp://127.0.0.1:%d\nstarttls = off\n" % smtp_port
+        self.text = BASE_CONFIG.format(idle_timeout=idle_timeout, mail=mail) + extra
+        self.scanner_sections = ""
+        self.write_config()
+        self.ctl("keygen")
+
+    def write_config(self):
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write(self.text + self.scanner_sections)
+
+    def add_scanner(self, name, device=None, terminator="cr"):
+        if device is None:
+            self.scanner_sections += "\n[scanner %s]\ntype = stdin\n" % name
+        else:
+            self.scanner_sections += (
+                "\n[scanner %s]\ntype = serial\ndevice = %s\nspeed = 9600\nterminator = %s\n"
+                % (name, device, terminator))
+        self.write_config()
+
+    def ctl(self, *args, stdin=None, check=True):
+        proc = subprocess.run([CTL, "-c", self.config] + list(args), input=stdin,
+                              capture_output=True, timeout=60)
+        if check and proc.returncode != 0:
+            raise AssertionError("dropkioskctl %s exited %d: %s" % (
+                " ".join(args), proc.returncode, proc.stderr.decode(errors="replace")))
+        return proc
+
+    def query(self, sql, *params):
+        con = sqlite3.connect(self.db, timeout=10)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Kiosk:
+    """The real dropkiosk daemon with a pty scanner and stdin as a keyboard."""
+
+    def __init__(self, site, pty_terminator="cr"):
+        self.site = site
+        self.master, slave = pty.openpty()
+        tty.setraw(self.master)
+        self.slave_name = os.ttyname(slave)
+        # Keep the slave open here too, so the pty survives until the daemon
+        # opens it; closing it later does not hang the daemon up.
+        self.slave = slave
+        site.add_scanner("keyboard")
+        site.add_scanner("lobby", self.slave_name, pty_terminator)
+        self.stderr_path = os.path.join(site.dir, "daemon.log")
+        self.stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen([DAEMON, "-c", site.config], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
+        self.out = ""
+        self.pos = 0
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.expect("Ready. Scan the asset tag")
+
+    def _read(self):
+        while True:
+            chunk = self.proc.stdout.read1(4096)
+            if not chunk:
+                return
+            with self.lock:
+                self.out += chunk.decode("utf-8", errors="replace")
+
+    def expect(self, pattern, timeout=10):
+        """Wait for pattern (a regular expression) in output not yet consumed;
+        return the match and move past it."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while time.monotonic() < deadline:
+            with self.lock:
+                m = rx.search(self.out, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+            if self.proc.poll() is not None and not self.reader.is_alive():
+                break
+            time.sleep(0.02)
+        raise AssertionError("kiosk never said %r; it said:\n%s\nlog:\n%s" % (
+            pattern, self.out[self.pos:], self.log()))
+
+    def scan(self, text, terminator=b"\r"):
+        """A barcode read by the pty scanner."""
+        data = text.encode() if isinstance(text, str) else text
+        os.write(self.master, data + terminator)
+
+    def type(self, line):
+        """A line typed at the kiosk's terminal."""
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def unplug(self):
+        os.close(self.master)
+        self.master = -1
+
+    def log(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(timeout=5)
+        if self.master >= 0:
+            os.close(self.master)
+        os.close(self.slave)
+        self.stderr.close()
+        return self.proc.returncode
+
+
+class SmtpServer:
+    """tests/smtp_server.py on a free loopback port, saving into a folder."""
+
+    def __init__(self, *flags):
+        self.dir = tempfile.mkdtemp(prefix="dk-smtp-")
+        self.proc = subprocess.Popen(
+            [PYTHON, os.path.join(ROOT, "tests", "smtp_server.py"), "--port", "0"]
+            + list(flags) + [self.dir],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.port = int(self.proc.stdout.readline())
+
+    def messages(self):
+        names = sorted((n for n in os.listdir(self.dir) if n.endswith(".eml")),
+                       key=lambda n: int(n.split(".")[0]))
+        out = []
+        for n in names:
+            with open(os.path.join(self.dir, n), "rb") as f:
+                eml = f.read()
+            with open(os.path.join(self.dir, n[:-4] + ".env"), encoding="utf-8") as f:
+                env = f.read().splitlines()
+            out.append((eml, env))
+        return out
+
+    def wait_for(self, count, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages()) >= count:
+                return self.messages()
+            time.sleep(0.05)
+        raise AssertionError("SMTP server received %d messages, expected %d" % (
+            len(self.messages()), count))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
