@@ -89,7 +89,9 @@ class Site:
     def query(self, sql, *params):
         con = sqlite3.connect(self.db, timeout=10)
         try:
-            return con.execute(sql, params).fetchall()
+            rows = con.execute(sql, params).fetchall()
+            con.commit()
+            return rows
         finally:
             con.close()
 
@@ -165,6 +167,10 @@ class Kiosk:
             return f.read().decode(errors="replace")
 
     def stop(self):
+        """Stop the daemon with SIGTERM (once; later calls do nothing) and
+        return its exit status."""
+        if self.stderr.closed:
+            return self.proc.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
