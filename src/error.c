@@ -1,5 +1,6 @@
 #include "error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -25,6 +26,11 @@ int dk_exit_status(int code)
         return 1;
     case DK_EINPUT:
     case DK_ENOTFOUND:
+    /* A file named on the command line or in the config that is not
+     * there is the caller's to fix: bad input, not a runtime failure. */
+    case -ENOENT:
+    case -ENOTDIR:
+    case -EISDIR:
         return 2;
     default:
         return 3;

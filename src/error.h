@@ -31,7 +31,8 @@ int dk_error_set(struct dk_error *err, int code, const char *fmt, ...)
 
 /* Exit status for a DK_E... or negative errno code, following the command
  * line conventions: 0 success, 1 a clean negative answer, 2 bad usage or
- * input, 3 a runtime failure. */
+ * input (including a named file that does not exist), 3 a runtime
+ * failure. */
 int dk_exit_status(int code);
 
 #endif

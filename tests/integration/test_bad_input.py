@@ -1,0 +1,145 @@
+"""Bad input gets a clear message naming what and where, and changes
+nothing: a malformed CSV, a garbage scan, a broken config."""
+
+import os
+import subprocess
+import unittest
+
+from kiosk import CTL, DAEMON, FIXTURES, Kiosk, Site
+
+
+def counts(site):
+    return {t: site.query("SELECT count(*) FROM %s" % t)[0][0]
+            for t in ("assets", "staff", "returns", "receipts", "outbox", "audit")}
+
+
+class BadCsvTest(unittest.TestCase):
+    def setUp(self):
+        self.site = Site()
+        self.site.ctl("import", "staff", os.path.join(FIXTURES, "staff.csv"))
+        self.site.ctl("import", "assets", os.path.join(FIXTURES, "assets.csv"))
+
+    def tearDown(self):
+        self.site.cleanup()
+
+    def test_unclosed_quote_names_file_and_line_and_imports_nothing(self):
+        before = counts(self.site)
+        path = os.path.join(FIXTURES, "unclosed-quote.csv")
+        proc = self.site.ctl("import", "assets", path, check=False)
+        self.assertEqual(proc.returncode, 2)
+        err = proc.stderr.decode()
+        self.assertTrue(err.startswith("dropkioskctl: %s:2: " % path), err)
+        self.assertIn("quote", err)
+        self.assertEqual(proc.stdout, b"")
+        self.assertEqual(counts(self.site), before)
+
+    def test_bad_row_after_good_rows_imports_nothing(self):
+        before = counts(self.site)
+        path = os.path.join(self.site.dir, "bad-imei.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("Asset Tag,Serial,IMEI,Type,Model\n"
+                    "108001,S1,,laptop,Latitude 5420\n"
+                    "108002,S2,490154203237519,phone,Galaxy A54\n")
+        proc = self.site.ctl("import", "assets", path, check=False)
+        self.assertEqual(proc.returncode, 2)
+        err = proc.stderr.decode()
+        self.assertTrue(err.startswith("dropkioskctl: %s:3: column 'IMEI'" % path), err)
+        self.assertEqual(counts(self.site), before)
+        self.assertEqual(self.site.query("SELECT count(*) FROM assets WHERE tag = '108001'"),
+                         [(0,)])
+
+    def test_missing_file_is_a_clear_error(self):
+        proc = self.site.ctl("import", "assets", "/nonexistent/assets.csv", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("/nonexistent/assets.csv", proc.stderr.decode())
+
+
+class BadScanTest(unittest.TestCase):
+    def setUp(self):
+        self.site = Site()
+        self.site.ctl("import", "staff", os.path.join(FIXTURES, "staff.csv"))
+        self.site.ctl("import", "assets", os.path.join(FIXTURES, "assets.csv"))
+        self.kiosk = Kiosk(self.site)
+
+    def tearDown(self):
+        self.kiosk.stop()
+        self.site.cleanup()
+
+    def test_4k_of_garbage_is_refused_and_changes_nothing(self):
+        before = counts(self.site)
+        garbage = bytes((i * 37 + 11) % 94 + 33 for i in range(4096))
+        # A pty's input queue holds about 4 KiB: send it in pieces, as a
+        # scanner would.
+        for i in range(0, len(garbage), 512):
+            os.write(self.kiosk.master, garbage[i:i + 512])
+        self.kiosk.scan(b"")
+        self.kiosk.expect("Scan not accepted: too long to be a barcode we use. "
+                          "Nothing was changed.")
+        self.kiosk.scan("104233")
+        self.kiosk.expect("Is the charger in the bag\\?")
+        self.kiosk.type("CANCEL")
+        self.kiosk.expect("Asset 104233 removed from this visit.")
+        self.assertEqual(counts(self.site), before)
+
+    def test_control_characters_are_refused(self):
+        self.kiosk.scan(b"10\x014233")
+        self.kiosk.expect("Scan not accepted: scan holds unreadable control characters. "
+                          "Nothing was changed.")
+
+    def test_unknown_text_is_not_a_return(self):
+        before = counts(self.site)
+        self.kiosk.scan("ZZ-NOT-A-TAG")
+        self.kiosk.expect('Not recognised: "ZZ-NOT-A-TAG" is not an asset tag, serial number '
+                          "or IMEI we know.")
+        self.kiosk.type("DONE")
+        self.kiosk.expect("Nothing scanned yet.")
+        self.assertEqual(counts(self.site), before)
+
+
+class BadConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.site = Site()
+
+    def tearDown(self):
+        self.site.cleanup()
+
+    def write(self, text):
+        path = os.path.join(self.site.dir, "broken.conf")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_unknown_key_stops_both_programs_naming_file_line_key(self):
+        path = self.write("[kiosk]\ndatabase = k.db\ncolour = blue\n[scanner t]\ntype = stdin\n")
+        for prog, prefix in ((DAEMON, "dropkiosk error: "), (CTL, "dropkioskctl: ")):
+            args = [prog, "-c", path] + (["audit", "verify"] if prog == CTL else [])
+            proc = subprocess.run(args, capture_output=True, stdin=subprocess.DEVNULL,
+                                  timeout=30)
+            self.assertEqual(proc.returncode, 2, prog)
+            self.assertEqual(proc.stderr.decode(),
+                             "%s%s:3: unknown key 'colour' in [kiosk]\n" % (prefix, path))
+        self.assertFalse(os.path.exists(os.path.join(self.site.dir, "k.db")))
+
+    def test_check_config_accepts_a_good_file(self):
+        self.site.add_scanner("terminal")
+        proc = subprocess.run([DAEMON, "-c", self.site.config, "--check-config"],
+                              capture_output=True, timeout=30)
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.stdout.decode(), "%s: configuration is valid\n" % self.site.config)
+
+    def test_bad_regular_expression_is_named(self):
+        path = self.write("[scan]\nasset_pattern = ^[0-9\n[scanner t]\ntype = stdin\n")
+        proc = subprocess.run([DAEMON, "-c", path, "--check-config"], capture_output=True,
+                              timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("[scan] asset_pattern '^[0-9'", proc.stderr.decode())
+
+    def test_no_scanner_is_refused(self):
+        path = self.write("[kiosk]\ndatabase = k.db\n")
+        proc = subprocess.run([DAEMON, "-c", path], capture_output=True, timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("no [scanner NAME] section", proc.stderr.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
