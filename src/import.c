@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* TODO(import): when import_csv is given the config, check tags against
+ * [scan] asset_pattern and staff ids against badge_pattern, because a tag
+ * the scanner pattern refuses can be imported but never scanned. */
+
 /* Longest value the importer stores; longer ones are a mistake in the file
  * (a notes column mapped by accident) rather than a real serial or name. */
 #define IMPORT_VALUE_MAX 255
@@ -995,7 +999,10 @@ static int load_existing(struct importer *im, struct row *row, struct dk_error *
 
 /* Assignee columns from Google Admin hold an email address; the kiosk
  * compares assignees with badge ids, so an address that names exactly one
- * staff member becomes that person's id. */
+ * staff member becomes that person's id.
+ * TODO(import): when Snipe-IT's "Checked Out To" (a display name) must be
+ * resolved, match names that belong to exactly one staff member, because
+ * today such an asset flags every return as "not the assignee". */
 static void resolve_assignee(struct importer *im, struct row *row)
 {
     char id[IMPORT_VALUE_MAX + 1];

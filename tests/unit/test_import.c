@@ -608,6 +608,21 @@ static void test_import_missing_file_is_enoent(void **state)
                         "cannot open tests/fixtures/no-such-file.csv: No such file or directory");
 }
 
+static void test_import_reads_stdin(void **state)
+{
+    int saved = dup(STDIN_FILENO);
+    int fd = open(FIXTURES "assets-bad-imei.csv", O_RDONLY);
+
+    assert_true(saved >= 0 && fd >= 0);
+    assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+    close(fd);
+    import_fails(*state, DK_IMPORT_ASSETS, "-", NULL, 0,
+                 "stdin:4: column 'IMEI': 352099001761482 is not a valid IMEI (check digit)");
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    assert_string_equal(query(*state, "SELECT count(*) FROM assets", NULL), "0");
+}
+
 /* ---- --map ---- */
 
 static void test_import_map_overrides_columns(void **state)
@@ -767,6 +782,7 @@ int main(void)
         T(test_import_two_columns_for_one_field_is_rejected),
         T(test_import_empty_file_is_rejected),
         T(test_import_missing_file_is_enoent),
+        T(test_import_reads_stdin),
         T(test_import_map_overrides_columns),
         T(test_import_map_dash_ignores_column),
         T(test_import_map_replaces_builtin_column),
