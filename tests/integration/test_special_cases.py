@@ -1,0 +1,193 @@
+"""Each special path of a visit: desktops, unknown tags, devices already
+returned, cancelling, the idle timeout, two scanners and an unplugged one."""
+
+import email
+import email.policy
+import os
+import time
+import unittest
+
+from kiosk import FIXTURES, Kiosk, Site, SmtpServer
+
+
+class SpecialCaseTest(unittest.TestCase):
+    idle_timeout = 300
+
+    def setUp(self):
+        self.smtp = SmtpServer()
+        self.site = Site(smtp_port=self.smtp.port, idle_timeout=self.idle_timeout)
+        self.site.ctl("import", "staff", os.path.join(FIXTURES, "staff.csv"))
+        self.site.ctl("import", "assets", os.path.join(FIXTURES, "assets.csv"))
+        self.kiosk = Kiosk(self.site)
+
+    def tearDown(self):
+        self.kiosk.stop()
+        self.smtp.stop()
+        self.site.cleanup()
+
+    def returns(self):
+        return self.site.query(
+            "SELECT asset_tag, returned_by, charger_declared, flag_not_assignee, "
+            "flag_unknown_asset, flag_missing_charger FROM returns ORDER BY id")
+
+
+class DesktopTest(SpecialCaseTest):
+    def test_desktop_is_not_taken_and_a_ticket_is_mailed(self):
+        k = self.kiosk
+        k.scan("104300")
+        k.expect("Asset 104300 is a desktop computer. Desktops are not dropped off")
+        k.expect("Scan the next device, or DONE")
+        k.type("DONE")
+        k.expect("Who is returning these devices\\?")
+        k.type("minh.tran@example.org")
+        k.expect("The service desk has been asked to reimage your desktop.")
+        (eml, env), = self.smtp.wait_for(1)
+        self.assertEqual(env, ["MAIL FROM:<dropkiosk@example.org>",
+                               "RCPT TO:<servicedesk@example.org>"])
+        msg = email.message_from_bytes(eml, policy=email.policy.default)
+        self.assertEqual(msg["Subject"],
+                         "Desktop reimage request: asset 104300 at Bolling Building")
+        body = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        self.assertIn("Asset tag: 104300\n", body)
+        self.assertIn("Serial: DT77889\n", body)
+        self.assertIn("Requester: Tran Van Minh (staff id S100002, minh.tran@example.org)",
+                      body)
+        self.assertEqual(self.returns(), [])
+        self.assertEqual(self.site.query("SELECT count(*) FROM receipts"), [(0,)])
+        self.assertEqual(self.site.query("SELECT action, subject, details FROM audit "
+                                         "WHERE actor LIKE 'kiosk:%'"),
+                         [("desktop ticket queued", "104300", "S100002")])
+
+
+class UnknownAndRepeatTest(SpecialCaseTest):
+    def test_unknown_tag_is_accepted_and_flagged(self):
+        k = self.kiosk
+        k.scan("199999")
+        k.expect("Asset 199999 is not in our inventory. It will be accepted")
+        k.scan("NO")
+        k.type("DONE")
+        k.type("SKIP")
+        k.expect("Received: 1 device")
+        self.assertEqual(self.returns(), [("199999", None, 0, 0, 1, 1)])
+        self.assertEqual(self.site.query("SELECT channels, recipients FROM receipts"),
+                         [("screen,png", "")])
+
+    def test_phone_found_by_imei(self):
+        k = self.kiosk
+        k.scan("490154203237518")
+        k.expect(r"Phone Samsung Galaxy A54 \(asset 104400\)")
+        k.scan("YES")
+        k.type("DONE")
+        k.expect("Who is returning")
+        k.scan("S100002")
+        k.expect("Email the receipt")
+        k.type("NO")
+        k.expect("Received: 1 device")
+        self.assertEqual(self.returns(), [("104400", "S100002", 1, 0, 0, 0)])
+
+    def test_already_returned_device_records_no_second_return(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.type("DONE")
+        k.type("SKIP")
+        k.expect("Received: 1 device")
+        k.expect("Ready.")
+        k.scan("104233")
+        k.expect(r"Asset 104233 was already returned \(20[0-9T:-]+Z\) and is waiting for a "
+                 r"technician. No second return is recorded.")
+        k.type("DONE")
+        k.expect("Nothing scanned yet.")
+        self.assertEqual(len(self.returns()), 1)
+
+    def test_same_device_twice_in_one_visit(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.scan("5CD1234XYZ")
+        k.expect("Asset 104233 is already in this visit.")
+
+    def test_cancel_records_nothing(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.scan("104400")
+        k.scan("NO")
+        k.scan("CANCEL")
+        k.expect("Cancelled. Nothing from this visit was recorded.")
+        self.assertEqual(self.returns(), [])
+        self.assertEqual(self.site.query("SELECT count(*) FROM audit"), [(2,)])
+
+    def test_scanner_enter_does_not_answer_the_charger_question(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.expect("Is the charger in the bag\\?")
+        k.scan(b"\r\r")  # bare terminators: no scan at all
+        k.scan("104400")
+        k.expect("Please answer first: is the charger for asset 104233 in the bag\\?")
+
+
+class IdleTimeoutTest(SpecialCaseTest):
+    idle_timeout = 5
+
+    def test_idle_visit_records_answered_devices_without_a_name(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.scan("104400")
+        k.expect("Is the charger in the bag\\?")
+        # No answer for the phone: only the laptop was acknowledged.
+        k.expect("No activity for 5 seconds.", timeout=15)
+        k.expect("Recording the devices scanned so far without a name.")
+        k.expect("Received: 1 device")
+        k.expect("Ready.")
+        self.assertEqual(self.returns(), [("104233", None, 1, 0, 0, 0)])
+
+    def test_idle_with_nothing_answered_records_nothing(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.expect("No activity for 5 seconds.", timeout=15)
+        k.expect("Ready.")
+        self.assertEqual(self.returns(), [])
+
+
+class TwoScannersTest(SpecialCaseTest):
+    def test_scans_from_both_scanners_reach_the_visit_in_order(self):
+        k = self.kiosk
+        k.scan("104233")           # pty
+        k.expect("Is the charger in the bag\\?")
+        k.type("YES")              # keyboard
+        k.expect("Added asset 104233")
+        k.type("104400")           # keyboard
+        k.expect(r"Phone Samsung Galaxy A54")
+        k.scan("NO")               # pty
+        k.expect("Added asset 104400, charger not in the bag. 2 devices")
+        k.type("DONE")
+        k.expect("Who is returning")
+        k.scan("S100001")
+        k.expect("Email the receipt")
+        k.type("NO")
+        k.expect("Received: 2 devices")
+        self.assertEqual(self.returns(), [("104233", "S100001", 1, 0, 0, 0),
+                                          ("104400", "S100001", 0, 1, 0, 1)])
+
+    def test_unplugging_a_scanner_mid_visit_is_survived(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.expect("Is the charger in the bag\\?")
+        k.unplug()
+        deadline = time.monotonic() + 10
+        while "scanner lobby on" not in k.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn("dropkiosk warning: scanner lobby on %s is gone; the kiosk goes on "
+                      "with the other scanners" % k.slave_name, k.log())
+        k.type("YES")
+        k.type("DONE")
+        k.type("SKIP")
+        k.expect("Received: 1 device")
+        self.assertEqual(self.returns(), [("104233", None, 1, 0, 0, 0)])
+        self.assertEqual(k.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
