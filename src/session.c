@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -617,7 +618,9 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan, tim
 static void email_answered(struct dk_session *s, bool yes, time_t now)
 {
     s->email_me = yes;
-    if (yes && s->who.leader_email[0] != '\0') {
+    /* A leader's own leader address may be their own: no copy to ask for. */
+    if (yes && s->who.leader_email[0] != '\0' &&
+        strcasecmp(s->who.leader_email, s->who.email) != 0) {
         s->state = ST_LEADER;
         say(s, "Send a copy to your school or department leader? YES or NO");
         return;

@@ -189,10 +189,10 @@ class Kiosk:
 class SmtpServer:
     """tests/smtp_server.py on a free loopback port, saving into a folder."""
 
-    def __init__(self, *flags):
+    def __init__(self, *flags, port=0):
         self.dir = tempfile.mkdtemp(prefix="dk-smtp-")
         self.proc = subprocess.Popen(
-            [PYTHON, os.path.join(ROOT, "tests", "smtp_server.py"), "--port", "0"]
+            [PYTHON, os.path.join(ROOT, "tests", "smtp_server.py"), "--port", str(port)]
             + list(flags) + [self.dir],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.port = int(self.proc.stdout.readline())
