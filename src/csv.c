@@ -361,6 +361,17 @@ static int record_end(struct dk_csv *csv, int c, long line, struct dk_error *err
     return rc != 0 ? rc : 1;
 }
 
+/* A comma: finish the current field and start the next. */
+static int next_field(struct dk_csv *csv, enum csv_state *st, long line, struct dk_error *err)
+{
+    int rc = end_field(csv, err);
+
+    if (rc == 0)
+        rc = begin_field(csv, line, err);
+    *st = CSV_FIELD_START;
+    return rc;
+}
+
 /* Between fields: a quote opens a quoted field, a comma or a line end
  * finishes the (empty) field; anything else starts an unquoted field. */
 static int on_unquoted(struct dk_csv *csv, enum csv_state *st, int c, long line,
@@ -376,13 +387,8 @@ static int on_unquoted(struct dk_csv *csv, enum csv_state *st, int c, long line,
         return csv_fail(csv, err, line,
                         "stray quote in unquoted field %zu (quote the field, double its quotes)",
                         csv->n_fields + 1);
-    if (c == ',') {
-        rc = end_field(csv, err);
-        if (rc == 0)
-            rc = begin_field(csv, line, err);
-        *st = CSV_FIELD_START;
-        return rc;
-    }
+    if (c == ',')
+        return next_field(csv, st, line, err);
     rc = record_end(csv, c, line, err);
     if (rc != 0)
         return rc;
@@ -402,13 +408,8 @@ static int on_quote_in_quoted(struct dk_csv *csv, enum csv_state *st, int c, lon
         *st = CSV_QUOTED;
         return append(csv, c, line, err);
     }
-    if (c == ',') {
-        rc = end_field(csv, err);
-        if (rc == 0)
-            rc = begin_field(csv, line, err);
-        *st = CSV_FIELD_START;
-        return rc;
-    }
+    if (c == ',')
+        return next_field(csv, st, line, err);
     rc = record_end(csv, c, line, err);
     if (rc == 0)
         return csv_fail(csv, err, line, "text after the closing quote of field %zu",

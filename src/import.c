@@ -3,6 +3,7 @@
 #include "audit.h"
 #include "csv.h"
 #include "log.h"
+#include "scan.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -428,7 +429,6 @@ static void seen_free(struct seen_set *set)
 static bool check_imei(const char *in, char *out, const char **why)
 {
     size_t n = 0;
-    int sum = 0;
 
     for (; *in != '\0'; in++) {
         if (*in == ' ' || *in == '-')
@@ -444,18 +444,8 @@ static bool check_imei(const char *in, char *out, const char **why)
         *why = "15 digits expected";
         return false;
     }
-    for (size_t i = 0; i < 15; i++) {
-        int d = out[14 - i] - '0';
-
-        if (i % 2 == 1) {
-            d *= 2;
-            if (d > 9)
-                d -= 9;
-        }
-        sum += d;
-    }
     *why = "check digit";
-    return sum % 10 == 0;
+    return scan_imei_valid(out);
 }
 
 static int days_in_month(int year, int month)

@@ -11,6 +11,8 @@
  *   Maildir   https://cr.yp.to/proto/maildir.html (tmp/ then new/) */
 #include "outbox.h"
 
+#include "fileio.h"
+
 #include "log.h"
 
 #include <curl/curl.h>
@@ -479,34 +481,6 @@ static void maildir_name(char *buf, size_t size, int64_t id)
              (long)tv.tv_usec, (int)getpid(), id, host);
 }
 
-static int write_all(int fd, const unsigned char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-
-    if (fd < 0)
-        return -errno;
-    if (fsync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    return rc;
-}
-
 /* The file holds exactly the bytes SMTP would carry (CRLF line ends), so a
  * relay that picks the spool up forwards the message unchanged. */
 static void spool_deliver(const char *root, const struct dk_outbox_row *r,
@@ -532,7 +506,7 @@ static void spool_deliver(const char *root, const struct dk_outbox_row *r,
     }
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    rc = fd < 0 ? -errno : write_all(fd, r->mime, r->mime_len);
+    rc = fd < 0 ? -errno : file_write_all(fd, r->mime, r->mime_len);
     /* fsync before rename: a file in new/ must be whole after power loss. */
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
@@ -550,7 +524,7 @@ static void spool_deliver(const char *root, const struct dk_outbox_row *r,
 
     /* The message is in new/ now; retrying would spool it twice, so a
      * failed directory fsync is only worth a warning. */
-    rc = fsync_dir(newdir);
+    rc = file_sync_dir(newdir);
     if (rc != 0)
         log_warn("cannot flush spool folder %s: %s", newdir, strerror(-rc));
     attempt_set(a, DK_OUT_SENT, "%s", "");

@@ -1,5 +1,7 @@
 #include "receipt.h"
 
+#include "fileio.h"
+
 #include "log.h"
 
 #include <errno.h>
@@ -517,74 +519,17 @@ out:
 
 /* ---- key files -------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync the directory holding path, so that the new name survives a power
- * cut as well as the file's contents (fsync(2): "a call to fsync() on a file
- * descriptor for the directory is also needed"). */
-static int sync_parent(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    int fd;
-    int rc = 0;
-
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == path)
-        snprintf(dir, sizeof(dir), "/");
-    else if ((size_t)(slash - path) < sizeof(dir))
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    else
-        return -ENAMETOOLONG;
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (fsync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    return rc;
-}
-
 /* Create path (never replacing a file already there) holding text, with
  * exactly mode, whatever the umask. */
 static int write_new_file(const char *path, mode_t mode, const char *text,
                           struct dk_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    int rc;
+    int rc = file_write_new(path, mode, text, strlen(text));
 
-    if (fd < 0) {
-        rc = -errno;
-        if (rc == -EEXIST)
-            return dk_error_set(err, rc, "refusing to overwrite %s: it already exists", path);
-        return dk_error_set(err, rc, "cannot create %s: %s", path, strerror(-rc));
-    }
-    if (fchmod(fd, mode) != 0)
-        rc = -errno;
-    else if ((rc = write_all(fd, text, strlen(text))) == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0)
-        rc = sync_parent(path);
-    if (rc != 0) {
-        unlink(path);
+    if (rc == -EEXIST)
+        return dk_error_set(err, rc, "refusing to overwrite %s: it already exists", path);
+    if (rc != 0)
         return dk_error_set(err, rc, "cannot write %s: %s", path, strerror(-rc));
-    }
     return 0;
 }
 
@@ -622,7 +567,7 @@ int receipt_keygen(const char *sk_path, const char *pk_path, struct dk_error *er
         /* A secret key without its public half is of no use, and leaving it
          * would make the next keygen refuse. */
         unlink(sk_path);
-        sync_parent(sk_path);
+        file_sync_parent(sk_path);
         goto out;
     }
     rc = 0;

@@ -67,7 +67,8 @@ void scan_rules_free(struct dk_scan_rules *rules);
 void scan_classify(const struct dk_scan_rules *rules, const char *raw, size_t len,
                    struct dk_scan *out);
 
-/* true when text is 15 digits whose last is the Luhn check digit. */
+/* true when text is 15 digits whose last is the Luhn check digit over the
+ * first 14 (3GPP TS 23.003, Annex B). */
 bool scan_imei_valid(const char *text);
 
 #endif

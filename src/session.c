@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "audit.h"
+#include "fileio.h"
 #include "inventory.h"
 #include "log.h"
 #include "notice.h"
@@ -8,12 +9,10 @@
 #include "receipt.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* More devices than this in one visit is a cart, which is a technician's
  * clean-out, not a lobby return. */
@@ -375,7 +374,7 @@ static void save_png(struct dk_session *s, const struct commit_ctx *c, char *pat
     struct dk_error err = {{0}};
     unsigned char *png = NULL;
     size_t len = 0;
-    int fd;
+    int rc;
 
     path[0] = '\0';
     if (receipt_qr_png(c->payload, &png, &len, &err) != 0) {
@@ -384,13 +383,11 @@ static void save_png(struct dk_session *s, const struct commit_ctx *c, char *pat
     }
     mkdir(s->deps.cfg->receipt_dir, 0750);
     snprintf(path, size, "%s/%s.png", s->deps.cfg->receipt_dir, c->receipt_id);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0 || write(fd, png, len) != (ssize_t)len) {
-        log_warn("cannot write receipt image %s: %s", path, strerror(errno));
+    rc = file_write_new(path, 0640, png, len);
+    if (rc != 0) {
+        log_warn("cannot write receipt image %s: %s", path, strerror(-rc));
         path[0] = '\0';
     }
-    if (fd >= 0)
-        close(fd);
     free(png);
 }
 

@@ -33,6 +33,20 @@ static int setup(void **state)
     return mkdtemp(dir) == NULL ? -1 : 0;
 }
 
+static int teardown(void **state)
+{
+    static const char *const names[] = {"good.conf",   "unknown.conf", "section.conf",
+                                        "number.conf", "secret.conf"};
+    char path[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    return rmdir(dir);
+}
+
 static void test_config_reads_sections_and_relative_paths(void **state)
 {
     struct dk_config cfg;
@@ -160,5 +174,5 @@ int main(void)
         cmocka_unit_test(test_config_path_order),
     };
 
-    return cmocka_run_group_tests_name("config", tests, setup, NULL);
+    return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }
