@@ -18,6 +18,7 @@ struct dk_scan_event {
     char text[DK_SCAN_EVENT_MAX + 1]; /* NUL-terminated, terminator removed */
     size_t len;
     bool overflow;      /* the scan was longer than DK_SCAN_EVENT_MAX */
+    char symbology[16]; /* AIM identifier or a name when the scanner says; "" */
     const char *source; /* the scanner's configured name */
     uint64_t mono_ns;   /* CLOCK_MONOTONIC when the terminator arrived */
 };
@@ -41,6 +42,10 @@ const char *scanner_name(const struct dk_scanner *s);
  * until it returns 0 after each POLLIN, since one read can hold several
  * scans. */
 int scanner_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_error *err);
+
+/* Milliseconds until scanner_next should be called even without input (a
+ * scanner with no terminator ends a scan after a pause), or -1 for never. */
+int scanner_wait_ms(const struct dk_scanner *s);
 
 /* Close and free; accepts NULL. */
 void scanner_close(struct dk_scanner *s);

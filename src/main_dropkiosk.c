@@ -204,12 +204,28 @@ static void read_scanner(struct kiosk *k, int i)
     }
 }
 
+/* Milliseconds poll may sleep: until the session's idle timeout or a
+ * scanner's pause timeout, whichever comes first; -1 for no limit. */
+static int poll_timeout(const struct kiosk *k)
+{
+    int idle = session_timeout_in(k->session, time(NULL));
+    int wait = idle < 0 ? -1 : idle * 1000 + 50;
+
+    for (int i = 0; i < k->n_scanners; i++) {
+        int w = scanner_wait_ms(k->scanners[i]);
+
+        if (w >= 0 && (wait < 0 || w < wait))
+            wait = w;
+    }
+    return wait;
+}
+
 static int run_loop(struct kiosk *k)
 {
     for (;;) {
         struct pollfd fds[DK_MAX_SCANNERS + 1];
         int n = k->n_scanners;
-        int wait = session_timeout_in(k->session, time(NULL));
+        int wait = poll_timeout(k);
 
         if (n == 0) {
             log_info("no scanner left; stopping");
@@ -218,7 +234,7 @@ static int run_loop(struct kiosk *k)
         for (int i = 0; i < n; i++)
             fds[i] = (struct pollfd){.fd = scanner_fd(k->scanners[i]), .events = POLLIN};
         fds[n] = (struct pollfd){.fd = k->sigfd, .events = POLLIN};
-        if (poll(fds, (nfds_t)n + 1, wait < 0 ? -1 : wait * 1000 + 50) < 0 && errno != EINTR) {
+        if (poll(fds, (nfds_t)n + 1, wait) < 0 && errno != EINTR) {
             log_error("cannot wait for scanners: %s", strerror(errno));
             return 3;
         }
@@ -226,10 +242,10 @@ static int run_loop(struct kiosk *k)
             log_info("stopping on signal");
             return 0;
         }
-        for (int i = n - 1; i >= 0; i--) {
-            if (fds[i].revents != 0)
-                read_scanner(k, i);
-        }
+        /* Every scanner is asked, not only those with input: one waiting
+         * on a pause to end its scan needs the call too. */
+        for (int i = n - 1; i >= 0; i--)
+            read_scanner(k, i);
         session_tick(k->session, time(NULL));
     }
 }
