@@ -18,6 +18,10 @@ static open_fn opener(enum dk_scanner_kind kind)
         return scanner_tty_open_stdin;
     case DK_SCANNER_SERIAL:
         return scanner_tty_open_serial;
+    case DK_SCANNER_EVDEV:
+    case DK_SCANNER_HIDPOS:
+    case DK_SCANNER_CAMERA:
+        break;
     }
     return NULL;
 }

@@ -32,6 +32,7 @@ void config_defaults(struct dk_config *cfg)
     snprintf(cfg->asset_pattern, sizeof(cfg->asset_pattern), "^[0-9]{6}$");
     snprintf(cfg->badge_pattern, sizeof(cfg->badge_pattern), "^S[0-9]{6}$");
     cfg->max_length = 64;
+    cfg->repeat_window_ms = 750;
     snprintf(cfg->signing_key, sizeof(cfg->signing_key), "/var/lib/dropkiosk/receipt.key");
     snprintf(cfg->public_key, sizeof(cfg->public_key), "/var/lib/dropkiosk/receipt.pub");
     snprintf(cfg->receipt_dir, sizeof(cfg->receipt_dir), "/var/lib/dropkiosk/receipts");
@@ -144,6 +145,8 @@ static int scan_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_text(c->suffix, sizeof(c->suffix), value);
     else if (strcmp(key, "max_length") == 0)
         ok = set_int(&c->max_length, value, 4, 256);
+    else if (strcmp(key, "repeat_window_ms") == 0)
+        ok = set_int(&c->repeat_window_ms, value, 0, 10000);
     else
         return fail(ctx, "unknown key '%s' in [%s]", key, "scan");
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
@@ -155,7 +158,8 @@ static bool parse_terminator(enum dk_terminator *t, const char *value)
         const char *name;
         enum dk_terminator term;
     } names[] = {
-        {"cr", DK_TERM_CR}, {"lf", DK_TERM_LF}, {"crlf", DK_TERM_CRLF}, {"tab", DK_TERM_TAB},
+        {"cr", DK_TERM_CR},   {"lf", DK_TERM_LF},     {"crlf", DK_TERM_CRLF},
+        {"tab", DK_TERM_TAB}, {"enter", DK_TERM_CR}, {"none", DK_TERM_NONE},
     };
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -165,6 +169,56 @@ static bool parse_terminator(enum dk_terminator *t, const char *value)
         }
     }
     return false;
+}
+
+static bool parse_kind(enum dk_scanner_kind *kind, const char *value)
+{
+    static const struct {
+        const char *name;
+        enum dk_scanner_kind kind;
+    } kinds[] = {
+        {"stdin", DK_SCANNER_STDIN}, {"serial", DK_SCANNER_SERIAL},
+        {"evdev", DK_SCANNER_EVDEV}, {"hidpos", DK_SCANNER_HIDPOS},
+        {"camera", DK_SCANNER_CAMERA},
+    };
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(value, kinds[i].name) == 0) {
+            *kind = kinds[i].kind;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_layout(char *dst, size_t size, const char *value)
+{
+    static const char *const layouts[] = {"us", "uk", "de", "fr"};
+
+    for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+        if (strcmp(value, layouts[i]) == 0)
+            return set_text(dst, size, value);
+    }
+    return false;
+}
+
+/* A USB vendor or product id: four hex digits, with or without 0x, as
+ * lsusb prints them ("05e0"). */
+static bool parse_usb_id(int *dst, const char *value)
+{
+    char *end = NULL;
+    long v;
+
+    if (strncmp(value, "0x", 2) == 0 || strncmp(value, "0X", 2) == 0)
+        value += 2;
+    if (strlen(value) != 4)
+        return false;
+    errno = 0;
+    v = strtol(value, &end, 16);
+    if (errno != 0 || *end != '\0' || v < 0 || v > 0xffff)
+        return false;
+    *dst = (int)v;
+    return true;
 }
 
 static struct dk_scanner_config *scanner_for(struct load_ctx *ctx, const char *name)
@@ -184,6 +238,10 @@ static struct dk_scanner_config *scanner_for(struct load_ctx *ctx, const char *n
     s->kind = DK_SCANNER_STDIN;
     s->speed = 9600;
     s->terminator = DK_TERM_CR;
+    snprintf(s->layout, sizeof(s->layout), "us");
+    s->vid = -1;
+    s->pid = -1;
+    s->char_timeout_ms = 50;
     return s;
 }
 
@@ -196,19 +254,23 @@ static int scanner_key(struct load_ctx *ctx, const char *name, const char *key,
     if (s == NULL)
         return fail(ctx, "too many scanners or name too long: '%s'", name);
     if (strcmp(key, "type") == 0) {
-        ok = true;
-        if (strcmp(value, "stdin") == 0)
-            s->kind = DK_SCANNER_STDIN;
-        else if (strcmp(value, "serial") == 0)
-            s->kind = DK_SCANNER_SERIAL;
-        else
-            ok = false;
+        ok = parse_kind(&s->kind, value);
     } else if (strcmp(key, "device") == 0) {
         ok = set_path(ctx, s->device, value);
     } else if (strcmp(key, "speed") == 0) {
         ok = set_int(&s->speed, value, 300, 4000000);
     } else if (strcmp(key, "terminator") == 0) {
         ok = parse_terminator(&s->terminator, value);
+    } else if (strcmp(key, "layout") == 0) {
+        ok = parse_layout(s->layout, sizeof(s->layout), value);
+    } else if (strcmp(key, "vid") == 0) {
+        ok = parse_usb_id(&s->vid, value);
+    } else if (strcmp(key, "pid") == 0) {
+        ok = parse_usb_id(&s->pid, value);
+    } else if (strcmp(key, "name") == 0) {
+        ok = set_text(s->match_name, sizeof(s->match_name), value);
+    } else if (strcmp(key, "char_timeout_ms") == 0) {
+        ok = set_int(&s->char_timeout_ms, value, 5, 2000);
     } else {
         return fail(ctx, "unknown key '%s' in [scanner %s]", key, name);
     }

@@ -14,8 +14,11 @@
 #define DK_MAX_SCANNERS 8
 
 enum dk_scanner_kind {
-    DK_SCANNER_STDIN,
-    DK_SCANNER_SERIAL,
+    DK_SCANNER_STDIN,  /* the terminal the daemon runs in */
+    DK_SCANNER_SERIAL, /* CDC-ACM or RS-232 tty */
+    DK_SCANNER_EVDEV,  /* keyboard-wedge scanner on /dev/input */
+    DK_SCANNER_HIDPOS, /* USB HID point-of-sale scanner through libusb */
+    DK_SCANNER_CAMERA, /* V4L2 camera decoded with zbar */
 };
 
 /* How a serial scanner ends each barcode. */
@@ -24,6 +27,7 @@ enum dk_terminator {
     DK_TERM_LF,
     DK_TERM_CRLF,
     DK_TERM_TAB,
+    DK_TERM_NONE, /* a scan ends after a pause (char_timeout_ms) */
 };
 
 struct dk_scanner_config {
@@ -32,6 +36,11 @@ struct dk_scanner_config {
     char device[DK_PATH_MAX];
     int speed; /* baud rate for serial scanners */
     enum dk_terminator terminator;
+    char layout[8];       /* evdev: the scanner's keyboard layout (us, uk, de, fr) */
+    int vid;              /* evdev, hidpos: USB vendor id to match, -1 for any */
+    int pid;              /* evdev, hidpos: USB product id to match, -1 for any */
+    char match_name[128]; /* evdev: part of the input device's name to match */
+    int char_timeout_ms;  /* a pause this long ends a scan with no terminator */
 };
 
 enum dk_mail_transport {
@@ -63,6 +72,7 @@ struct dk_config {
     char prefix[32];
     char suffix[32];
     int max_length;
+    int repeat_window_ms; /* the same scan from one scanner within this is one */
 
     /* [scanner NAME] sections */
     struct dk_scanner_config scanners[DK_MAX_SCANNERS];
