@@ -20,11 +20,17 @@ void line_buffer_init(struct dk_line_buffer *b, enum dk_terminator term)
     case DK_TERM_LF:
         b->terminator = '\n';
         break;
+    case DK_TERM_NONE:
+        b->no_terminator = true;
+        break;
     }
 }
 
+static uint64_t mono_ns(void);
+
 void line_buffer_feed(struct dk_line_buffer *b, const char *data, size_t n)
 {
+    b->last_ns = mono_ns();
     if (n > sizeof(b->pending))
         n = sizeof(b->pending);
     memcpy(b->pending, data, n);
@@ -60,7 +66,7 @@ bool line_buffer_take(struct dk_line_buffer *b, struct dk_scan_event *ev)
     while (b->pending_pos < b->pending_len) {
         char c = b->pending[b->pending_pos++];
 
-        if (c == b->terminator) {
+        if (c == b->terminator && !b->no_terminator) {
             /* An empty line is no scan (a CRLF scanner configured as CR, or
              * a person pressing Enter twice). */
             if (b->len == 0 && !b->overflow)
@@ -74,4 +80,23 @@ bool line_buffer_take(struct dk_line_buffer *b, struct dk_scan_event *ev)
             b->overflow = true;
     }
     return false;
+}
+
+bool line_buffer_take_idle(struct dk_line_buffer *b, struct dk_scan_event *ev, int pause_ms)
+{
+    if (line_buffer_wait_ms(b, pause_ms) != 0)
+        return false;
+    emit(b, ev);
+    return true;
+}
+
+int line_buffer_wait_ms(const struct dk_line_buffer *b, int pause_ms)
+{
+    uint64_t waited;
+    uint64_t pause = (uint64_t)pause_ms * 1000000u;
+
+    if (!b->no_terminator || (b->len == 0 && !b->overflow))
+        return -1;
+    waited = mono_ns() - b->last_ns;
+    return waited >= pause ? 0 : (int)((pause - waited + 999999u) / 1000000u);
 }

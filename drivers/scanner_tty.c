@@ -16,6 +16,7 @@
 struct tty_scanner {
     int fd;
     bool owns_fd;
+    int pause_ms; /* ends a scan when there is no terminator */
     struct dk_line_buffer line;
 };
 
@@ -88,7 +89,7 @@ static int tty_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_er
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return 0;
+            return line_buffer_take_idle(&t->line, ev, t->pause_ms) ? 1 : 0;
         /* EOF on stdin, or EIO from a tty whose other end is gone (a USB
          * scanner unplugged, a pty master closed). */
         if (n == 0 || errno == EIO)
@@ -96,6 +97,13 @@ static int tty_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_er
         return dk_error_set(err, -errno, "cannot read scanner %s on %s: %s", s->name,
                             s->device, strerror(errno));
     }
+}
+
+static int tty_wait_ms(const struct dk_scanner *s)
+{
+    const struct tty_scanner *t = s->impl;
+
+    return line_buffer_wait_ms(&t->line, t->pause_ms);
 }
 
 static void tty_close(struct dk_scanner *s)
@@ -113,6 +121,7 @@ static void tty_close(struct dk_scanner *s)
 static const struct dk_scanner_ops tty_ops = {
     .fd = tty_fd,
     .next = tty_next,
+    .wait_ms = tty_wait_ms,
     .close = tty_close,
 };
 
@@ -140,6 +149,7 @@ int scanner_tty_open_serial(struct dk_scanner *s, const struct dk_scanner_config
         return dk_error_set(err, -errno, "cannot open scanner %s: %s: %s", cfg->name,
                             cfg->device, strerror(errno));
     t->owns_fd = true;
+    t->pause_ms = cfg->char_timeout_ms;
     line_buffer_init(&t->line, cfg->terminator);
     return setup_serial(t->fd, cfg, err);
 }

@@ -36,7 +36,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     static const char *const names[] = {"good.conf",   "unknown.conf", "section.conf",
-                                        "number.conf", "secret.conf"};
+                                        "number.conf", "secret.conf",  "usb.conf",
+                                        "badusb.conf"};
     char path[256];
 
     (void)state;
@@ -82,6 +83,53 @@ static void test_config_reads_sections_and_relative_paths(void **state)
     assert_int_equal(cfg.scanners[0].terminator, DK_TERM_CRLF);
     assert_int_equal(cfg.transport, DK_MAIL_SMTP);
     assert_int_equal(cfg.starttls, DK_STARTTLS_OPTIONAL);
+}
+
+static void test_config_reads_usb_scanner_keys(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("usb.conf", "[scanner wedge]\n"
+                                              "type = evdev\n"
+                                              "vid = 05e0\n"
+                                              "pid = 0x1200\n"
+                                              "name = Symbol Bar Code Scanner\n"
+                                              "layout = fr\n"
+                                              "terminator = none\n"
+                                              "char_timeout_ms = 40\n"
+                                              "[scan]\n"
+                                              "repeat_window_ms = 500\n");
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), 0);
+    assert_int_equal(cfg.scanners[0].kind, DK_SCANNER_EVDEV);
+    assert_int_equal(cfg.scanners[0].vid, 0x05e0);
+    assert_int_equal(cfg.scanners[0].pid, 0x1200);
+    assert_string_equal(cfg.scanners[0].match_name, "Symbol Bar Code Scanner");
+    assert_string_equal(cfg.scanners[0].layout, "fr");
+    assert_int_equal(cfg.scanners[0].terminator, DK_TERM_NONE);
+    assert_int_equal(cfg.scanners[0].char_timeout_ms, 40);
+    assert_int_equal(cfg.repeat_window_ms, 500);
+}
+
+static void test_config_refuses_bad_usb_id_and_layout(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    char expected[512];
+    const char *path = write_conf("badusb.conf", "[scanner wedge]\nvid = 5e0\n");
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
+    snprintf(expected, sizeof(expected), "%s:2: bad value '5e0' for vid", path);
+    assert_string_equal(err.msg, expected);
+    path = write_conf("badusb.conf", "[scanner wedge]\nlayout = dvorak\n");
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
+    snprintf(expected, sizeof(expected), "%s:2: bad value 'dvorak' for layout", path);
+    assert_string_equal(err.msg, expected);
 }
 
 static void test_config_unknown_key_names_file_line_and_key(void **state)
@@ -166,6 +214,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_reads_sections_and_relative_paths),
+        cmocka_unit_test(test_config_reads_usb_scanner_keys),
+        cmocka_unit_test(test_config_refuses_bad_usb_id_and_layout),
         cmocka_unit_test(test_config_unknown_key_names_file_line_and_key),
         cmocka_unit_test(test_config_unknown_section_is_refused),
         cmocka_unit_test(test_config_bad_number_is_refused),

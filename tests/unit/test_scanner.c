@@ -33,6 +33,7 @@ static struct pty open_scanner(enum dk_terminator term)
     snprintf(cfg.name, sizeof(cfg.name), "%s", "pty");
     snprintf(cfg.device, sizeof(cfg.device), "%s", name);
     cfg.terminator = term;
+    cfg.char_timeout_ms = 80;
     assert_int_equal(scanner_open(&cfg, &p.scanner, &err), 0);
     return p;
 }
@@ -165,6 +166,31 @@ static void test_serial_overlong_scan_is_marked_overflow(void **state)
     close_pty(&p);
 }
 
+static void test_serial_no_terminator_ends_scan_after_pause(void **state)
+{
+    struct pty p = open_scanner(DK_TERM_NONE);
+    struct dk_scan_event ev;
+    struct dk_error err = {{0}};
+    int wait;
+
+    (void)state;
+    assert_int_equal(scanner_wait_ms(p.scanner), -1);
+    send(&p, "1042", 4);
+    usleep(20000);
+    assert_int_equal(scanner_next(p.scanner, &ev, &err), 0);
+    send(&p, "33", 2);
+    usleep(20000);
+    assert_int_equal(scanner_next(p.scanner, &ev, &err), 0);
+    wait = scanner_wait_ms(p.scanner);
+    assert_in_range(wait, 1, 80);
+    usleep(100000);
+    assert_int_equal(scanner_wait_ms(p.scanner), 0);
+    assert_int_equal(scanner_next(p.scanner, &ev, &err), 1);
+    assert_string_equal(ev.text, "104233");
+    assert_int_equal(scanner_wait_ms(p.scanner), -1);
+    close_pty(&p);
+}
+
 static void test_serial_unplug_reports_enodev(void **state)
 {
     struct pty p = open_scanner(DK_TERM_CR);
@@ -216,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_serial_scan_split_across_reads),
         cmocka_unit_test(test_serial_raw_mode_keeps_bytes),
         cmocka_unit_test(test_serial_overlong_scan_is_marked_overflow),
+        cmocka_unit_test(test_serial_no_terminator_ends_scan_after_pause),
         cmocka_unit_test(test_serial_unplug_reports_enodev),
         cmocka_unit_test(test_serial_missing_device_names_it),
         cmocka_unit_test(test_serial_rejects_unknown_speed),
