@@ -6,7 +6,8 @@
 ifeq ($(origin CC),default)
 CC := gcc
 endif
-PKGS := sqlite3 zbar libqrencode libpng libjpeg libsodium inih gmime-3.0 libcurl
+PKGS := sqlite3 zbar libqrencode libpng libjpeg libsodium inih gmime-3.0 libcurl libevdev \
+	libusb-1.0
 VERSION := $(shell cat VERSION)
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 

@@ -19,9 +19,11 @@ static open_fn opener(enum dk_scanner_kind kind)
     case DK_SCANNER_SERIAL:
         return scanner_tty_open_serial;
     case DK_SCANNER_EVDEV:
+        return scanner_evdev_open;
     case DK_SCANNER_HIDPOS:
+        return scanner_hidpos_open;
     case DK_SCANNER_CAMERA:
-        break;
+        return scanner_camera_open;
     }
     return NULL;
 }

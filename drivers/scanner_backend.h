@@ -31,5 +31,11 @@ int scanner_tty_open_serial(struct dk_scanner *s, const struct dk_scanner_config
                             struct dk_error *err);
 int scanner_tty_open_stdin(struct dk_scanner *s, const struct dk_scanner_config *cfg,
                            struct dk_error *err);
+int scanner_evdev_open(struct dk_scanner *s, const struct dk_scanner_config *cfg,
+                       struct dk_error *err);
+int scanner_hidpos_open(struct dk_scanner *s, const struct dk_scanner_config *cfg,
+                        struct dk_error *err);
+int scanner_camera_open(struct dk_scanner *s, const struct dk_scanner_config *cfg,
+                        struct dk_error *err);
 
 #endif
