@@ -32,6 +32,18 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/%)
 
 PROGRAMS := build/dropkiosk build/dropkioskctl
+# Small C programs for people (tools/NAME.c -> build/tools/NAME).
+TOOLS := $(patsubst tools/%.c,build/tools/%,$(wildcard tools/*.c))
+
+# Fuzz targets (tests/fuzz/fuzz_NAME.c) are built with clang's libFuzzer.
+FUZZ_CC := clang
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -DDK_HAVE_LIBJPEG -g -O1 $(PKG_CFLAGS) -Isrc -Idrivers \
+	-DDK_VERSION='"$(VERSION)"' -DDK_COMMIT='"$(COMMIT)"' -fsanitize=address,undefined
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+# How long each target runs inside `make test`; `make fuzz FUZZ_SECONDS=600`
+# for a longer hunt.
+FUZZ_SECONDS ?= 10
 
 # `make V=1` shows each compiler command in full.
 ifeq ($(V),1)
@@ -41,10 +53,10 @@ Q := @
 endif
 
 # Keep objects between links (make would delete them as intermediates).
-.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ)
+.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ)
 
-.PHONY: all deps test unit integration run lint clean
-all: $(PROGRAMS)
+.PHONY: all deps test unit integration fuzz run lint clean
+all: $(PROGRAMS) $(TOOLS)
 
 deps:
 	@tools/install-deps
@@ -67,6 +79,21 @@ build/dropkioskctl: build/obj/src/main_ctl.o $(LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
+build/tools/%: tools/%.c $(LIB_OBJ) $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJ) -o $@ $(PKG_LIBS)
+
+build/fuzz/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  CC fuzz $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  LD fuzz $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) -o $@ $(PKG_LIBS)
+
 build/asan/test_%: tests/unit/test_%.c $(ASAN_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  LD asan $@"
@@ -76,6 +103,11 @@ build/asan/test_%: tests/unit/test_%.c $(ASAN_OBJ) $(HEADERS)
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
+# Each fuzz target runs for FUZZ_SECONDS from its seed corpus
+# (tests/fuzz/corpus/NAME/, read only; new finds go to build/fuzz/).
+fuzz: $(FUZZ_BIN)
+	@tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 # Integration tests drive the real programs; they need Debian's python3
 # (not whichever python3 comes first on PATH) for aiosmtpd.
 integration: $(PROGRAMS)
@@ -84,6 +116,7 @@ integration: $(PROGRAMS)
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
 
 run: deps
