@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include "mail.h"
+#include "text.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -8,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define DK_SYSTEM_CONFIG "/etc/dropkiosk/dropkiosk.conf"
+
+#define MAX_SEEN_KEYS 256
 
 struct load_ctx {
     struct dk_config *cfg;
@@ -17,6 +23,10 @@ struct load_ctx {
     struct dk_error *err;
     int failed_line;
     int line;
+    char seen[MAX_SEEN_KEYS][96]; /* "section\nkey" of every key read so far */
+    int n_seen;
+    int transport_line;
+    int scanner_lines[DK_MAX_SCANNERS]; /* where each [scanner NAME] began */
 };
 
 void config_defaults(struct dk_config *cfg)
@@ -57,11 +67,13 @@ const char *config_default_path(const char *explicit_path)
     return DK_SYSTEM_CONFIG;
 }
 
+/* Every value ends up in receipts, mail or the screen, so it must be
+ * clean UTF-8 text. */
 static bool set_text(char *dst, size_t size, const char *value)
 {
     size_t len = strlen(value);
 
-    if (len >= size)
+    if (len >= size || !text_is_clean(value, len))
         return false;
     memcpy(dst, value, len + 1);
     return true;
@@ -88,6 +100,31 @@ static bool set_int(int *dst, const char *value, long min, long max)
         return false;
     *dst = (int)v;
     return true;
+}
+
+/* A mail address from the config goes into headers and SMTP commands: one
+ * plain address, never CR or LF (header injection).  Empty means none. */
+static bool set_address(char *dst, size_t size, const char *value)
+{
+    return (value[0] == '\0' || mail_address_ok(value)) && set_text(dst, size, value);
+}
+
+/* A time zone name from the tz database, e.g. America/New_York.  glibc
+ * falls back to UTC without a word for a name it cannot find, and the
+ * wrong time would then be signed into every receipt. */
+static bool set_timezone(char *dst, size_t size, const char *value)
+{
+    char path[DK_PATH_MAX];
+    struct stat st;
+
+    if (value[0] == '\0' || value[0] == '/' || strstr(value, "..") != NULL)
+        return false;
+    if (strcmp(value, "UTC") != 0) {
+        snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", value);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            return false;
+    }
+    return set_text(dst, size, value);
 }
 
 static int fail(struct load_ctx *ctx, const char *fmt, ...)
@@ -122,7 +159,7 @@ static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
     else if (strcmp(key, "kiosk") == 0)
         ok = set_text(c->kiosk_id, sizeof(c->kiosk_id), value) && value[0] != '\0';
     else if (strcmp(key, "timezone") == 0)
-        ok = set_text(c->timezone, sizeof(c->timezone), value);
+        ok = set_timezone(c->timezone, sizeof(c->timezone), value);
     else if (strcmp(key, "idle_timeout") == 0)
         ok = set_int(&c->idle_timeout, value, 5, 86400);
     else
@@ -232,6 +269,7 @@ static struct dk_scanner_config *scanner_for(struct load_ctx *ctx, const char *n
     }
     if (c->n_scanners == DK_MAX_SCANNERS || strlen(name) >= sizeof(s->name))
         return NULL;
+    ctx->scanner_lines[c->n_scanners] = ctx->line;
     s = &c->scanners[c->n_scanners++];
     memset(s, 0, sizeof(*s));
     snprintf(s->name, sizeof(s->name), "%s", name);
@@ -317,20 +355,15 @@ static bool parse_starttls(enum dk_starttls *t, const char *value)
     return true;
 }
 
-/* A mail address from the config goes into headers and SMTP commands, so it
- * must not carry CR or LF (header injection). */
-static bool set_address(char *dst, size_t size, const char *value)
-{
-    return strpbrk(value, "\r\n") == NULL && set_text(dst, size, value);
-}
-
 static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
 {
     struct dk_config *c = ctx->cfg;
     bool ok;
 
-    if (strcmp(key, "transport") == 0)
+    if (strcmp(key, "transport") == 0) {
         ok = parse_transport(&c->transport, value);
+        ctx->transport_line = ctx->line;
+    }
     else if (strcmp(key, "spool") == 0)
         ok = set_path(ctx, c->spool_dir, value);
     else if (strcmp(key, "url") == 0)
@@ -359,12 +392,30 @@ static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
 }
 
+/* A key given twice in one section is a mistake (which one was meant?),
+ * not something to settle silently by taking the last. */
+static bool first_time(struct load_ctx *ctx, const char *section, const char *key)
+{
+    char id[96];
+
+    snprintf(id, sizeof(id), "%s\n%s", section, key);
+    for (int i = 0; i < ctx->n_seen; i++) {
+        if (strcmp(ctx->seen[i], id) == 0)
+            return false;
+    }
+    if (ctx->n_seen < MAX_SEEN_KEYS)
+        snprintf(ctx->seen[ctx->n_seen++], sizeof(ctx->seen[0]), "%s", id);
+    return true;
+}
+
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
     struct load_ctx *ctx = user;
 
     if (ctx->failed_line != 0)
         return 0;
+    if (!first_time(ctx, section, key))
+        return fail(ctx, "'%s' set twice in [%s]", key, section);
     if (strcmp(section, "kiosk") == 0)
         return kiosk_key(ctx, key, value);
     if (strcmp(section, "scan") == 0)
@@ -417,10 +468,37 @@ static void dir_of(char *dir, const char *path)
         snprintf(dir, DK_PATH_MAX, "%.*s", (int)(slash - path), path);
 }
 
+/* Checks between keys, once the whole file is read. */
+static int check_whole(struct load_ctx *ctx)
+{
+    const struct dk_config *c = ctx->cfg;
+
+    if (c->transport == DK_MAIL_SMTP && strncmp(c->smtp_url, "smtp://", 7) != 0 &&
+        strncmp(c->smtp_url, "smtps://", 8) != 0) {
+        ctx->line = ctx->transport_line;
+        return fail(ctx, "transport = smtp needs url = smtp://HOST:PORT or smtps://HOST:PORT "
+                         "in [mail]");
+    }
+    for (int i = 0; i < c->n_scanners; i++) {
+        const struct dk_scanner_config *s = &c->scanners[i];
+        bool needs_device = s->kind == DK_SCANNER_SERIAL || s->kind == DK_SCANNER_CAMERA;
+        bool can_search = s->vid >= 0 || s->pid >= 0 || s->match_name[0] != '\0';
+
+        ctx->line = ctx->scanner_lines[i];
+        if (needs_device && s->device[0] == '\0')
+            return fail(ctx, "[scanner %s] needs device = PATH", s->name);
+        if (s->kind == DK_SCANNER_EVDEV && s->device[0] == '\0' && !can_search)
+            return fail(ctx, "[scanner %s] needs device = PATH, or vid/pid or name to find it",
+                        s->name);
+    }
+    return 1;
+}
+
 int config_load(struct dk_config *cfg, const char *path, struct dk_error *err)
 {
     struct load_ctx ctx = {.cfg = cfg, .err = err};
     struct line_reader reader = {.ctx = &ctx};
+    struct stat st;
     int rc;
 
     if (!set_text(cfg->path, sizeof(cfg->path), path))
@@ -431,11 +509,17 @@ int config_load(struct dk_config *cfg, const char *path, struct dk_error *err)
         rc = -errno;
         return dk_error_set(err, rc, "cannot read config %s: %s", path, strerror(errno));
     }
+    if (fstat(fileno(reader.fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(reader.fp);
+        return dk_error_set(err, DK_EINPUT, "config %s is not a regular file", path);
+    }
     rc = ini_parse_stream(read_line, &reader, on_entry, &ctx);
     fclose(reader.fp);
     if (ctx.failed_line != 0)
         return DK_EINPUT;
     if (rc != 0)
         return dk_error_set(err, DK_EINPUT, "%s:%d: not a valid INI line", path, rc);
+    if (check_whole(&ctx) == 0)
+        return DK_EINPUT;
     return 0;
 }

@@ -1,5 +1,7 @@
 #include "scan.h"
 
+#include "text.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,17 +136,6 @@ static enum dk_control control_code(const char *text)
     return DK_CTRL_NONE;
 }
 
-static bool printable(const char *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-
-        if (c < 0x20 || c == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 void scan_classify(const struct dk_scan_rules *rules, const char *raw, size_t len,
                    struct dk_scan *out)
 {
@@ -166,8 +157,8 @@ void scan_classify(const struct dk_scan_rules *rules, const char *raw, size_t le
         out->kind = DK_SCAN_INVALID;
         return;
     }
-    if (!printable(p, len)) {
-        invalid(out, "scan holds unreadable control characters");
+    if (!text_is_clean(p, len)) {
+        invalid(out, "scan holds unreadable control characters or bytes that are not text");
         return;
     }
     memcpy(out->text, p, len);

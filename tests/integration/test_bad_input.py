@@ -83,8 +83,8 @@ class BadScanTest(unittest.TestCase):
 
     def test_control_characters_are_refused(self):
         self.kiosk.scan(b"10\x014233")
-        self.kiosk.expect("Scan not accepted: scan holds unreadable control characters. "
-                          "Nothing was changed.")
+        self.kiosk.expect("Scan not accepted: scan holds unreadable control characters or "
+                          "bytes that are not text. Nothing was changed.")
 
     def test_unknown_text_is_not_a_return(self):
         before = counts(self.site)

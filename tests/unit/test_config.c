@@ -37,7 +37,7 @@ static int teardown(void **state)
 {
     static const char *const names[] = {"good.conf",   "unknown.conf", "section.conf",
                                         "number.conf", "secret.conf",  "usb.conf",
-                                        "badusb.conf"};
+                                        "badusb.conf", "refused.conf"};
     char path[256];
 
     (void)state;
@@ -188,6 +188,77 @@ static void test_config_password_never_echoed(void **state)
     assert_non_null(strstr(err.msg, "secret.conf:2: line too long (at most 198 characters)"));
 }
 
+/* Loads text and checks the error is "PATH:LINE: what". */
+static void assert_refused(const char *text, int line, const char *what)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("refused.conf", text);
+    char expected[512];
+
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
+    snprintf(expected, sizeof(expected), "%s:%d: %s", path, line, what);
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_config_refuses_unknown_timezone(void **state)
+{
+    (void)state;
+    assert_refused("[kiosk]\ntimezone = Mars/Olympus\n", 2,
+                   "bad value 'Mars/Olympus' for timezone");
+    assert_refused("[kiosk]\ntimezone = ../../etc/passwd\n", 2,
+                   "bad value '../../etc/passwd' for timezone");
+}
+
+static void test_config_refuses_malformed_addresses(void **state)
+{
+    (void)state;
+    assert_refused("[mail]\nfrom = not an address\n", 2,
+                   "bad value 'not an address' for from");
+    assert_refused("[mail]\nservice_desk = desk\n", 2, "bad value 'desk' for service_desk");
+}
+
+static void test_config_refuses_control_characters_in_text(void **state)
+{
+    (void)state;
+    assert_refused("[kiosk]\nkiosk = lobby\x01\n", 2, "bad value 'lobby\x01' for kiosk");
+    assert_refused("[kiosk]\ndistrict = Ex\xe9mple\n", 2,
+                   "bad value 'Ex\xe9mple' for district");
+}
+
+static void test_config_refuses_key_set_twice(void **state)
+{
+    (void)state;
+    assert_refused("[kiosk]\nsite = a\nsite = b\n", 3, "'site' set twice in [kiosk]");
+}
+
+static void test_config_refuses_smtp_without_url(void **state)
+{
+    (void)state;
+    assert_refused("[mail]\nfrom = k@example.org\ntransport = smtp\n", 3,
+                   "transport = smtp needs url = smtp://HOST:PORT or smtps://HOST:PORT in "
+                   "[mail]");
+}
+
+static void test_config_refuses_serial_scanner_without_device(void **state)
+{
+    (void)state;
+    assert_refused("[kiosk]\nsite = a\n[scanner lobby]\ntype = serial\n", 4,
+                   "[scanner lobby] needs device = PATH");
+}
+
+static void test_config_refuses_a_directory(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, "/tmp", &err), DK_EINPUT);
+    assert_string_equal(err.msg, "config /tmp is not a regular file");
+}
+
 static void test_config_missing_file_is_errno(void **state)
 {
     struct dk_config cfg;
@@ -220,6 +291,13 @@ int main(void)
         cmocka_unit_test(test_config_unknown_section_is_refused),
         cmocka_unit_test(test_config_bad_number_is_refused),
         cmocka_unit_test(test_config_password_never_echoed),
+        cmocka_unit_test(test_config_refuses_unknown_timezone),
+        cmocka_unit_test(test_config_refuses_malformed_addresses),
+        cmocka_unit_test(test_config_refuses_control_characters_in_text),
+        cmocka_unit_test(test_config_refuses_key_set_twice),
+        cmocka_unit_test(test_config_refuses_smtp_without_url),
+        cmocka_unit_test(test_config_refuses_serial_scanner_without_device),
+        cmocka_unit_test(test_config_refuses_a_directory),
         cmocka_unit_test(test_config_missing_file_is_errno),
         cmocka_unit_test(test_config_path_order),
     };

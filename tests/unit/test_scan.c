@@ -151,9 +151,25 @@ static void test_scan_rejects_control_characters(void **state)
     (void)state;
     scan_classify(&rules, "10\x01" "4233", 7, &s);
     assert_int_equal(s.kind, DK_SCAN_INVALID);
-    assert_string_equal(s.reason, "scan holds unreadable control characters");
+    assert_string_equal(s.reason,
+                        "scan holds unreadable control characters or bytes that are not text");
     scan_classify(&rules, "10\0" "4233", 7, &s);
     assert_int_equal(s.kind, DK_SCAN_INVALID);
+}
+
+static void test_scan_rejects_c1_control_and_invalid_utf8(void **state)
+{
+    struct dk_scan s;
+
+    (void)state;
+    /* U+009B is CSI: a terminal would act on it. */
+    classify("\xc2\x9b" "31mX", &s);
+    assert_int_equal(s.kind, DK_SCAN_INVALID);
+    classify("\xff\xfe\x80", &s);
+    assert_int_equal(s.kind, DK_SCAN_INVALID);
+    classify("Jos\xc3\xa9", &s);
+    assert_int_equal(s.kind, DK_SCAN_OTHER);
+    assert_string_equal(s.text, "Jos\xc3\xa9");
 }
 
 static void test_scan_rules_reject_bad_pattern(void **state)
@@ -184,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_scan_rejects_empty),
         cmocka_unit_test(test_scan_rejects_too_long),
         cmocka_unit_test(test_scan_rejects_control_characters),
+        cmocka_unit_test(test_scan_rejects_c1_control_and_invalid_utf8),
         cmocka_unit_test(test_scan_rules_reject_bad_pattern),
     };
 
