@@ -16,7 +16,7 @@ WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
 # places; they are system headers, so -isystem keeps our own code strict.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(filter-out -I/usr/include/x86_64-linux-gnu,\
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)))
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lutil
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lutil -lm
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DDK_HAVE_LIBJPEG -g $(WARN) $(PKG_CFLAGS) -Isrc -Idrivers \
 	-DDK_VERSION='"$(VERSION)"' -DDK_COMMIT='"$(COMMIT)"'
 CFLAGS := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
