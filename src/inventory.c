@@ -61,8 +61,8 @@ int inventory_find_staff(struct dk_store *store, const char *key, struct dk_staf
     sqlite3_stmt *st = NULL;
     int rc = store_prepare(store,
                            "SELECT id, name, email, department, leader_email FROM staff "
-                           "WHERE id = ?1 OR email = ?1 COLLATE NOCASE ORDER BY id = ?1 DESC "
-                           "LIMIT 1",
+                           "WHERE id = ?1 OR email = ?1 COLLATE NOCASE "
+                           "ORDER BY id = ?1 DESC LIMIT 2",
                            &st, err);
 
     if (rc != 0)
@@ -75,6 +75,9 @@ int inventory_find_staff(struct dk_store *store, const char *key, struct dk_staf
         copy_col(s->email, sizeof(s->email), st, 2);
         copy_col(s->department, sizeof(s->department), st, 3);
         copy_col(s->leader_email, sizeof(s->leader_email), st, 4);
+        /* An id match wins; two matches by email cannot be told apart. */
+        if (strcmp(s->id, key) != 0 && sqlite3_step(st) == SQLITE_ROW)
+            rc = dk_error_set(err, DK_EINPUT, "more than one staff member has email %s", key);
     }
     sqlite3_finalize(st);
     return rc;

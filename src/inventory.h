@@ -6,18 +6,20 @@
 
 #include <stdbool.h>
 
+/* Text fields hold up to 255 bytes, the most an import accepts, so nothing
+ * read back from the store is ever cut. */
 struct dk_asset {
     char tag[256]; /* as long as any scan the kiosk accepts */
-    char serial[128];
+    char serial[256];
     char type[16]; /* laptop, chromebook, tablet, phone, hotspot, desktop, other */
-    char make[64];
-    char model[128];
+    char make[256];
+    char model[256];
     char assignee[256]; /* staff id, email or name as imported; "" if none */
     bool charger_expected;
 };
 
 struct dk_staff {
-    char id[64];
+    char id[256];
     char name[256];
     char email[256];
     char department[256];
@@ -35,7 +37,8 @@ int inventory_find_asset(struct dk_store *store, enum dk_asset_key by, const cha
                          struct dk_asset *a, struct dk_error *err);
 
 /* Find a staff member by id (exact) or email (ignoring case).  0,
- * DK_ENOTFOUND, or DK_EDB. */
+ * DK_ENOTFOUND, DK_EINPUT when an email belongs to more than one staff
+ * member (the person must use a badge or id), or DK_EDB. */
 int inventory_find_staff(struct dk_store *store, const char *key, struct dk_staff *s,
                          struct dk_error *err);
 

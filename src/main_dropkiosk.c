@@ -190,6 +190,14 @@ static void drop_scanner(struct kiosk *k, int i)
     k->n_scanners--;
 }
 
+static time_t mono_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
 static void read_scanner(struct kiosk *k, int i)
 {
     struct dk_scan_event ev;
@@ -197,7 +205,7 @@ static void read_scanner(struct kiosk *k, int i)
     int rc;
 
     while ((rc = scanner_next(k->scanners[i], &ev, &err)) == 1)
-        session_input(k->session, ev.text, ev.len, ev.overflow, ev.source, time(NULL));
+        session_input(k->session, ev.text, ev.len, ev.overflow, ev.source, mono_seconds());
     if (rc < 0) {
         log_warn("%s; the kiosk goes on with the other scanners", err.msg);
         drop_scanner(k, i);
@@ -208,7 +216,7 @@ static void read_scanner(struct kiosk *k, int i)
  * scanner's pause timeout, whichever comes first; -1 for no limit. */
 static int poll_timeout(const struct kiosk *k)
 {
-    int idle = session_timeout_in(k->session, time(NULL));
+    int idle = session_timeout_in(k->session, mono_seconds());
     int wait = idle < 0 ? -1 : idle * 1000 + 50;
 
     for (int i = 0; i < k->n_scanners; i++) {
@@ -246,7 +254,7 @@ static int run_loop(struct kiosk *k)
          * on a pause to end its scan needs the call too. */
         for (int i = n - 1; i >= 0; i--)
             read_scanner(k, i);
-        session_tick(k->session, time(NULL));
+        session_tick(k->session, mono_seconds());
     }
 }
 
@@ -318,6 +326,7 @@ int main(int argc, char **argv)
     banner(&k);
     session_start(k.session);
     rc = run_loop(&k);
+    session_flush(k.session);
 out:
     stop(&k);
     curl_global_cleanup();

@@ -148,28 +148,47 @@ int notice_receipt(const struct dk_config *cfg, const char *receipt_id, const ch
     return 0;
 }
 
+/* Who the inventory says has the desktop, and whether the requester is that
+ * person: a reimage wipes the machine, so the service desk must see when
+ * someone else asked for it. */
+static const char *assignee_note(const struct dk_asset *desktop, const struct dk_staff *requester)
+{
+    if (desktop->assignee[0] == '\0')
+        return "";
+    if (requester == NULL)
+        return "Note: the requester gave no name; confirm with the assignee before "
+               "reimaging.\n";
+    if (!inventory_is_assignee(desktop, requester))
+        return "Note: the requester is not the recorded assignee; confirm with the "
+               "assignee before reimaging.\n";
+    return "";
+}
+
 int notice_desktop_ticket(const struct dk_config *cfg, const struct dk_asset *desktop,
                           const struct dk_staff *requester, const char *when,
                           struct dk_notice *out)
 {
+    const char *note = assignee_note(desktop, requester);
+    const char *assignee = desktop->assignee[0] != '\0' ? desktop->assignee : "none recorded";
+
     memset(out, 0, sizeof(*out));
     out->subject = format("Desktop reimage request: asset %s at %s", desktop->tag,
                           cfg->site_name);
     if (requester != NULL)
         out->text = format("A staff member asked at the %s drop-off kiosk (%s) on %s for a\n"
                            "desktop computer to be reimaged where it stands.\n\n"
-                           "Asset tag: %s\nSerial: %s\nModel: %s %s\n"
-                           "Requester: %s (staff id %s, %s)\nDepartment: %s\n",
+                           "Asset tag: %s\nSerial: %s\nModel: %s %s\nAssignee: %s\n"
+                           "Requester: %s (staff id %s, %s)\nDepartment: %s\n%s",
                            cfg->site_name, cfg->kiosk_id, when, desktop->tag, desktop->serial,
-                           desktop->make, desktop->model, requester->name, requester->id,
-                           requester->email, requester->department);
+                           desktop->make, desktop->model, assignee, requester->name,
+                           requester->id, requester->email, requester->department, note);
     else
         out->text = format("A staff member asked at the %s drop-off kiosk (%s) on %s for a\n"
                            "desktop computer to be reimaged where it stands.\n\n"
-                           "Asset tag: %s\nSerial: %s\nModel: %s %s\n"
-                           "Requester: not given at the kiosk\n",
+                           "Asset tag: %s\nSerial: %s\nModel: %s %s\nAssignee: %s\n"
+                           "Requester: not given at the kiosk\n%s",
                            cfg->site_name, cfg->kiosk_id, when, desktop->tag, desktop->serial,
-                           desktop->make, desktop->model);
+                           desktop->make, desktop->model, assignee, note);
     if (out->subject == NULL || out->text == NULL) {
         notice_free(out);
         return -ENOMEM;

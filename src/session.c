@@ -17,6 +17,12 @@
 /* More devices than this in one visit is a cart, which is a technician's
  * clean-out, not a lobby return. */
 #define DK_VISIT_MAX 24
+/* The signed receipt must fit one QR code (2331 bytes at level M, version
+ * 40) with room to spare, so a visit stops taking devices past this many
+ * payload bytes (counting the fixed lines and the signature). */
+#define DK_RECEIPT_BUDGET 1800
+#define DK_RECEIPT_FIXED 260 /* header, time, key and signature lines */
+#define DK_RECEIPT_PER_DEVICE 30 /* "Device: " and the separators */
 #define QR_CID "receipt-qr@dropkiosk"
 
 enum dk_session_state {
@@ -45,7 +51,8 @@ struct dk_session {
     bool identified;
     bool email_me;
     bool copy_leader;
-    time_t last_input;
+    bool mail_problem; /* a message could not be composed; told at the end */
+    time_t last_input; /* monotonic seconds */
 };
 
 static void say(struct dk_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -278,6 +285,20 @@ static int write_returns(struct dk_session *s, struct commit_ctx *c, struct dk_e
     return rc;
 }
 
+/* A message that cannot be composed (an address or text the mail layer
+ * refuses) must not undo the returns it belongs to: they are logged, the
+ * person is told, and the visit is still recorded.  outbox_enqueue has
+ * already taken back its own row.  Other failures still abort. */
+static int mail_refused(struct dk_session *s, int rc, const char *what, const char *subject,
+                        struct dk_error *err)
+{
+    if (rc != DK_EINPUT)
+        return rc;
+    log_error("cannot queue %s for %s: %s", what, subject, err->msg);
+    s->mail_problem = true;
+    return 0;
+}
+
 static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct dk_error *err)
 {
     struct dk_notice_device devs[DK_VISIT_MAX];
@@ -317,7 +338,7 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
                           s->copy_leader ? "to staff, cc leader" : "to staff", err);
     notice_free(&notice);
     free(png);
-    return rc;
+    return mail_refused(s, rc, "receipt email", c->receipt_id, err);
 }
 
 static int queue_ticket(struct dk_session *s, struct commit_ctx *c,
@@ -347,7 +368,7 @@ static int queue_ticket(struct dk_session *s, struct commit_ctx *c,
         rc = audit_append(s->deps.store, c->actor, "desktop ticket queued", it->asset.tag,
                           s->identified ? s->who.id : "requester not given", err);
     notice_free(&notice);
-    return rc;
+    return mail_refused(s, rc, "desktop ticket", it->asset.tag, err);
 }
 
 static int write_visit(struct dk_session *s, struct commit_ctx *c, struct dk_error *err)
@@ -404,13 +425,17 @@ static void show_receipt(struct dk_session *s, const struct commit_ctx *c)
     save_png(s, c, png_path, sizeof(png_path));
     if (png_path[0] != '\0')
         say(s, "Receipt image: %s", png_path);
-    if (s->email_me)
+    if (s->email_me && !s->mail_problem)
         say(s, "A copy will be emailed to you%s.", s->copy_leader ? " and your leader" : "");
+    else if (s->email_me)
+        say(s, "The email could not be prepared; please ask at the OIIT desk for a copy of "
+               "this receipt.");
     say(s, "Please put the devices in the drop bin. Thank you!");
 }
 
-static void finish(struct dk_session *s, time_t now)
+static void finish(struct dk_session *s)
 {
+    time_t now = time(NULL);
     struct commit_ctx c;
     struct dk_error err = {{0}};
     bool mail = s->email_me;
@@ -455,6 +480,26 @@ static void ask_next(struct dk_session *s)
 {
     s->state = ST_NEXT;
     say(s, "Scan the next device, or DONE when you have scanned them all.");
+}
+
+static size_t receipt_bytes(const struct dk_visit_item *it)
+{
+    return strlen(it->asset.tag) + strlen(it->known ? it->asset.model : "unknown device") +
+           DK_RECEIPT_PER_DEVICE;
+}
+
+/* Whether one more device still fits the visit's one receipt. */
+static bool receipt_has_room(const struct dk_session *s, const struct dk_visit_item *next)
+{
+    const struct dk_config *cfg = s->deps.cfg;
+    size_t total = DK_RECEIPT_FIXED + strlen(cfg->district) + strlen(cfg->site_name) +
+                   strlen(cfg->kiosk_id) + receipt_bytes(next);
+
+    for (size_t i = 0; i < s->n_items; i++) {
+        if (!s->items[i].desktop)
+            total += receipt_bytes(&s->items[i]);
+    }
+    return s->n_items < DK_VISIT_MAX && total <= DK_RECEIPT_BUDGET;
 }
 
 static bool in_visit(const struct dk_session *s, const char *tag)
@@ -540,13 +585,13 @@ static void device_scanned(struct dk_session *s, const struct dk_scan *scan)
 {
     struct dk_visit_item *it = &s->pending;
 
-    if (s->n_items == DK_VISIT_MAX) {
-        say(s, "This visit holds the most devices one receipt can list. Scan DONE, then "
+    if (!resolve_device(s, scan, it))
+        return;
+    if (!receipt_has_room(s, it)) {
+        say(s, "This visit holds as many devices as one receipt can list. Scan DONE, then "
                "start a new visit for the rest.");
         return;
     }
-    if (!resolve_device(s, scan, it))
-        return;
     if (in_visit(s, it->asset.tag)) {
         say(s, "Asset %s is already in this visit.", it->asset.tag);
         return;
@@ -585,7 +630,7 @@ static void ask_identity(struct dk_session *s)
            "email. SKIP to stay anonymous (no email receipt).");
 }
 
-static void identity_given(struct dk_session *s, const struct dk_scan *scan, time_t now)
+static void identity_given(struct dk_session *s, const struct dk_scan *scan)
 {
     struct dk_error err = {{0}};
     int rc;
@@ -593,10 +638,16 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan, tim
     if (scan->kind == DK_SCAN_CONTROL &&
         (scan->control == DK_CTRL_SKIP || scan->control == DK_CTRL_NO ||
          scan->control == DK_CTRL_DONE)) {
-        finish(s, now);
+        finish(s);
         return;
     }
     rc = inventory_find_staff(s->deps.store, scan->text, &s->who, &err);
+    if (rc == DK_EINPUT) {
+        log_warn("%s", err.msg);
+        say(s, "That email belongs to more than one person. Scan your badge or type your "
+               "staff id instead, or SKIP.");
+        return;
+    }
     if (rc != 0) {
         if (rc != DK_ENOTFOUND)
             log_error("cannot look up staff: %s", err.msg);
@@ -605,14 +656,14 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan, tim
     }
     s->identified = true;
     if (s->who.email[0] == '\0' || returns_in_visit(s) == 0) {
-        finish(s, now);
+        finish(s);
         return;
     }
     s->state = ST_EMAIL;
     say(s, "Thank you. Email the receipt to the address on file for you? YES or NO");
 }
 
-static void email_answered(struct dk_session *s, bool yes, time_t now)
+static void email_answered(struct dk_session *s, bool yes)
 {
     s->email_me = yes;
     /* A leader's own leader address may be their own: no copy to ask for. */
@@ -622,7 +673,7 @@ static void email_answered(struct dk_session *s, bool yes, time_t now)
         say(s, "Send a copy to your school or department leader? YES or NO");
         return;
     }
-    finish(s, now);
+    finish(s);
 }
 
 static void cancel(struct dk_session *s)
@@ -668,7 +719,7 @@ static void on_device_step(struct dk_session *s, const struct dk_scan *scan)
     }
 }
 
-static void on_scan(struct dk_session *s, const struct dk_scan *scan, time_t now)
+static void on_scan(struct dk_session *s, const struct dk_scan *scan)
 {
     if (scan->kind == DK_SCAN_CONTROL && scan->control == DK_CTRL_CANCEL) {
         cancel(s);
@@ -687,18 +738,18 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan, time_t now
                 s->pending.asset.tag);
         break;
     case ST_IDENTITY:
-        identity_given(s, scan, now);
+        identity_given(s, scan);
         break;
     case ST_EMAIL:
         if (is_yes_no(scan))
-            email_answered(s, scan->control == DK_CTRL_YES, now);
+            email_answered(s, scan->control == DK_CTRL_YES);
         else
             say(s, "Email the receipt to you? YES or NO");
         break;
     case ST_LEADER:
         if (is_yes_no(scan)) {
             s->copy_leader = scan->control == DK_CTRL_YES;
-            finish(s, now);
+            finish(s);
         } else {
             say(s, "Copy your leader? YES or NO");
         }
@@ -724,7 +775,7 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
         return;
     }
     log_debug("scanner %s: %s", source, scan.text);
-    on_scan(s, &scan, now);
+    on_scan(s, &scan);
 }
 
 int session_timeout_in(const struct dk_session *s, time_t now)
@@ -735,6 +786,17 @@ int session_timeout_in(const struct dk_session *s, time_t now)
         return -1;
     left = s->last_input + s->deps.cfg->idle_timeout - now;
     return left > 0 ? (int)left : 0;
+}
+
+void session_flush(struct dk_session *s)
+{
+    if (s->n_items == 0)
+        return;
+    say(s, "\nThe kiosk is stopping. Recording the devices scanned so far without a name.");
+    s->identified = false;
+    s->email_me = false;
+    s->copy_leader = false;
+    finish(s);
 }
 
 void session_tick(struct dk_session *s, time_t now)
@@ -752,5 +814,5 @@ void session_tick(struct dk_session *s, time_t now)
     s->email_me = false;
     s->copy_leader = false;
     say(s, "Recording the devices scanned so far without a name.");
-    finish(s, now);
+    finish(s);
 }

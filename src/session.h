@@ -40,16 +40,23 @@ void session_free(struct dk_session *s);
 void session_start(struct dk_session *s);
 
 /* Handle one scan or typed line from the scanner named source.  overflow
- * marks input longer than the scanner keeps. */
+ * marks input longer than the scanner keeps.  now is CLOCK_MONOTONIC
+ * seconds (for the idle timeout; receipts take the wall clock). */
 void session_input(struct dk_session *s, const char *text, size_t len, bool overflow,
                    const char *source, time_t now);
 
-/* Advance the idle clock.  After the configured idle time, an open visit
+/* Advance the idle clock (now as in session_input).  After the configured
+ * idle time, an open visit
  * with answered devices is finished without a name (the devices may be in
  * the bin already), anything else is cleared, and the start prompt shown. */
 void session_tick(struct dk_session *s, time_t now);
 
 /* Seconds until session_tick has something to do, or -1 when idle. */
 int session_timeout_in(const struct dk_session *s, time_t now);
+
+/* The kiosk is stopping: record the answered devices of an open visit
+ * without a name (as the idle timeout does), so that nothing the screen
+ * acknowledged is lost.  A no-op when no device was answered. */
+void session_flush(struct dk_session *s);
 
 #endif

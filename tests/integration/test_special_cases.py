@@ -50,8 +50,11 @@ class DesktopTest(SpecialCaseTest):
         body = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
         self.assertIn("Asset tag: 104300\n", body)
         self.assertIn("Serial: DT77889\n", body)
-        self.assertIn("Requester: Tran Van Minh (staff id S100002, minh.tran@example.org)",
+        self.assertIn("Assignee: S100001\n"
+                      "Requester: Tran Van Minh (staff id S100002, minh.tran@example.org)\n",
                       body)
+        self.assertIn("Note: the requester is not the recorded assignee; confirm with the "
+                      "assignee before reimaging.\n", body)
         self.assertEqual(self.returns(), [])
         self.assertEqual(self.site.query("SELECT count(*) FROM receipts"), [(0,)])
         self.assertEqual(self.site.query("SELECT action, subject, details FROM audit "
@@ -191,3 +194,84 @@ class TwoScannersTest(SpecialCaseTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RobustnessTest(SpecialCaseTest):
+    def test_stopping_mid_visit_records_answered_devices(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.scan("104400")
+        k.scan("NO")
+        k.expect("2 devices in this visit.")
+        k.scan("104500")
+        k.expect("Is the charger in the bag\\?")
+        self.assertEqual(k.stop(), 0)
+        self.assertIn("The kiosk is stopping. Recording the devices scanned so far without "
+                      "a name.", k.out)
+        # The hotspot's question was never answered: it was not acknowledged.
+        self.assertEqual(self.returns(), [("104233", None, 1, 0, 0, 0),
+                                          ("104400", None, 0, 0, 0, 1)])
+
+    def test_visit_stops_taking_devices_when_the_receipt_is_full(self):
+        long_model = "Latitude 7440 2-in-1 with extended warranty and docking bundle " * 2
+        rows = "".join("%d,SN%d,laptop,Dell,%s\n" % (110000 + i, i, long_model)
+                       for i in range(20))
+        path = os.path.join(self.site.dir, "long-models.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("Asset Tag,Serial,Type,Make,Model\n" + rows)
+        self.site.ctl("import", "assets", path)
+        k = self.kiosk
+        added = 0
+        for i in range(20):
+            k.scan(str(110000 + i))
+            m = k.expect(r"(Is the charger in the bag\?|as many devices as one receipt can "
+                         r"list)")
+            if m.group(1).startswith("as many"):
+                break
+            k.scan("YES")
+            added += 1
+            k.expect("%d devices? in this visit" % added)
+        # 320 bytes of fixed lines and 163 a device: the tenth would pass 1800.
+        self.assertEqual(added, 9)
+        k.type("DONE")
+        k.type("SKIP")
+        k.expect("Received: 9 devices")
+        payload = self.site.query("SELECT payload FROM receipts")[0][0]
+        self.assertLess(len(payload.encode()), 1800)
+        m = k.expect(r"Receipt image: (\S+\.png)")
+        self.assertEqual(self.site.ctl("verify", m.group(1)).returncode, 0)
+
+    def test_mail_that_cannot_be_composed_does_not_undo_the_return(self):
+        # An address no import would accept, as if left by an older version.
+        self.site.query("UPDATE staff SET email = 'bad address@example.org' "
+                        "WHERE id = 'S100001'")
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.type("DONE")
+        k.expect("Who is returning")
+        k.scan("S100001")
+        k.expect("Email the receipt")
+        k.type("YES")
+        k.expect("Send a copy")
+        k.type("NO")
+        k.expect("Received: 1 device")
+        k.expect("The email could not be prepared; please ask at the OIIT desk for a copy "
+                 "of this receipt.")
+        self.assertEqual(self.returns(), [("104233", "S100001", 1, 0, 0, 0)])
+        self.assertEqual(self.site.query("SELECT count(*) FROM outbox"), [(0,)])
+
+    def test_email_shared_by_two_staff_asks_for_badge(self):
+        self.site.query("UPDATE staff SET email = 'maria.pena@example.org' "
+                        "WHERE id = 'S100004'")
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.type("DONE")
+        k.expect("Who is returning")
+        k.type("maria.pena@example.org")
+        k.expect("That email belongs to more than one person. Scan your badge or type your "
+                 "staff id instead, or SKIP.")
+        k.scan("S100001")
+        k.expect("Email the receipt")
