@@ -43,6 +43,7 @@ int scanner_open(const struct dk_scanner_config *cfg, struct dk_scanner **out,
                             cfg->name);
     }
     snprintf(s->name, sizeof(s->name), "%s", cfg->name);
+    s->repeat_window_ns = (uint64_t)cfg->repeat_window_ms * 1000000u;
     snprintf(s->device, sizeof(s->device), "%s",
              cfg->kind == DK_SCANNER_STDIN ? "stdin" : cfg->device);
     rc = fn(s, cfg, err);
@@ -65,15 +66,35 @@ const char *scanner_name(const struct dk_scanner *s)
     return s->name;
 }
 
+/* A scanner that reads one label twice (a double beep, a label held under a
+ * presentation scanner) must not answer two questions: an identical scan
+ * within the window of the last one from the same scanner is dropped, and
+ * the window slides while the repeats go on. */
+static bool is_repeat(struct dk_scanner *s, const struct dk_scan_event *ev)
+{
+    bool same = ev->len == s->last_len && memcmp(ev->text, s->last_text, ev->len) == 0 &&
+                ev->mono_ns - s->last_ns < s->repeat_window_ns;
+
+    memcpy(s->last_text, ev->text, ev->len);
+    s->last_len = ev->len;
+    s->last_ns = ev->mono_ns;
+    return same;
+}
+
 int scanner_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_error *err)
 {
     int rc;
 
-    memset(ev, 0, sizeof(*ev));
-    rc = s->ops->next(s, ev, err);
-    if (rc == 1)
+    for (;;) {
+        memset(ev, 0, sizeof(*ev));
+        rc = s->ops->next(s, ev, err);
+        if (rc != 1)
+            return rc;
         ev->source = s->name;
-    return rc;
+        if (!is_repeat(s, ev) || s->repeat_window_ns == 0)
+            return 1;
+        log_debug("scanner %s: dropped a repeat of the last scan", s->name);
+    }
 }
 
 int scanner_wait_ms(const struct dk_scanner *s)

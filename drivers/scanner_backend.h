@@ -22,6 +22,11 @@ struct dk_scanner {
     char name[64];
     char device[DK_PATH_MAX]; /* for messages: a path, "stdin", "usb 05e0:1200" */
     void *impl;
+    /* The last scan, to fold a double read into one (scanner.c). */
+    uint64_t repeat_window_ns;
+    char last_text[DK_SCAN_EVENT_MAX + 1];
+    size_t last_len;
+    uint64_t last_ns;
 };
 
 /* Each back end's open: set s->ops and s->impl (s->name and s->device are

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,17 @@ static int tty_fd(const struct dk_scanner *s)
     return t->fd;
 }
 
+/* Standard input stays blocking: it is usually the same open terminal as
+ * standard output, and O_NONBLOCK on it would make the kiosk's own prompts
+ * fail with EAGAIN on a slow terminal (and stay set after exit).  So ask
+ * poll first and read only what is there. */
+static bool readable_now(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+    return poll(&pfd, 1, 0) > 0;
+}
+
 static int tty_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_error *err)
 {
     struct tty_scanner *t = s->impl;
@@ -83,6 +95,8 @@ static int tty_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_er
     for (;;) {
         if (line_buffer_take(&t->line, ev))
             return 1;
+        if (!t->owns_fd && !readable_now(t->fd))
+            return line_buffer_take_idle(&t->line, ev, t->pause_ms) ? 1 : 0;
         n = read(t->fd, chunk, sizeof(chunk));
         if (n > 0) {
             line_buffer_feed(&t->line, chunk, (size_t)n);
@@ -158,13 +172,11 @@ int scanner_tty_open_stdin(struct dk_scanner *s, const struct dk_scanner_config 
                            struct dk_error *err)
 {
     struct tty_scanner *t = tty_new(s);
-    int flags = fcntl(STDIN_FILENO, F_GETFL);
 
     (void)cfg;
     if (t == NULL)
         return dk_error_set(err, -ENOMEM, "out of memory");
-    /* Non-blocking so that a partial line never stalls the kiosk loop. */
-    if (flags < 0 || fcntl(STDIN_FILENO, F_SETFL, flags | O_NONBLOCK) != 0)
+    if (fcntl(STDIN_FILENO, F_GETFL) < 0)
         return dk_error_set(err, -errno, "cannot use standard input as a scanner: %s",
                             strerror(errno));
     t->fd = STDIN_FILENO;

@@ -473,6 +473,12 @@ static int check_whole(struct load_ctx *ctx)
 {
     const struct dk_config *c = ctx->cfg;
 
+    for (int i = 0; i < c->n_scanners; i++) {
+        struct dk_scanner_config *s = &ctx->cfg->scanners[i];
+
+        s->repeat_window_ms = s->kind == DK_SCANNER_STDIN ? 0 : c->repeat_window_ms;
+    }
+
     if (c->transport == DK_MAIL_SMTP && strncmp(c->smtp_url, "smtp://", 7) != 0 &&
         strncmp(c->smtp_url, "smtps://", 8) != 0) {
         ctx->line = ctx->transport_line;

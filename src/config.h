@@ -41,6 +41,7 @@ struct dk_scanner_config {
     int pid;              /* evdev, hidpos: USB product id to match, -1 for any */
     char match_name[128]; /* evdev: part of the input device's name to match */
     int char_timeout_ms;  /* a pause this long ends a scan with no terminator */
+    int repeat_window_ms; /* from [scan]; 0 for the terminal, where a person types */
 };
 
 enum dk_mail_transport {

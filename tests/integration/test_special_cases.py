@@ -130,6 +130,20 @@ class UnknownAndRepeatTest(SpecialCaseTest):
         k.expect("Please answer first: is the charger for asset 104233 in the bag\\?")
 
 
+class DoubleReadTest(SpecialCaseTest):
+    def test_double_read_done_does_not_skip_the_identity_question(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.expect("Added asset 104233")
+        os.write(k.master, b"DONE\rDONE\r")
+        k.expect("Who is returning these devices\\?")
+        time.sleep(0.5)
+        self.assertNotIn("Received", k.out)
+        k.scan("S100002")
+        k.expect("Email the receipt")
+
+
 class IdleTimeoutTest(SpecialCaseTest):
     idle_timeout = 5
 

@@ -22,7 +22,14 @@ struct pty {
     struct dk_scanner *scanner;
 };
 
+static struct pty open_scanner_window(enum dk_terminator term, int window_ms);
+
 static struct pty open_scanner(enum dk_terminator term)
+{
+    return open_scanner_window(term, 0);
+}
+
+static struct pty open_scanner_window(enum dk_terminator term, int window_ms)
 {
     struct dk_scanner_config cfg = {.kind = DK_SCANNER_SERIAL, .speed = 9600};
     struct dk_error err = {{0}};
@@ -34,6 +41,7 @@ static struct pty open_scanner(enum dk_terminator term)
     snprintf(cfg.device, sizeof(cfg.device), "%s", name);
     cfg.terminator = term;
     cfg.char_timeout_ms = 80;
+    cfg.repeat_window_ms = window_ms;
     assert_int_equal(scanner_open(&cfg, &p.scanner, &err), 0);
     return p;
 }
@@ -191,6 +199,37 @@ static void test_serial_no_terminator_ends_scan_after_pause(void **state)
     close_pty(&p);
 }
 
+static void test_serial_double_read_within_window_is_one_scan(void **state)
+{
+    struct pty p = open_scanner_window(DK_TERM_CR, 750);
+    struct dk_scan_event ev;
+    struct dk_error err = {{0}};
+
+    (void)state;
+    send(&p, "DONE\rDONE\rYES\r", 14);
+    assert_int_equal(next(&p, &ev), 1);
+    assert_string_equal(ev.text, "DONE");
+    assert_int_equal(next(&p, &ev), 1);
+    assert_string_equal(ev.text, "YES");
+    assert_int_equal(scanner_next(p.scanner, &ev, &err), 0);
+    close_pty(&p);
+}
+
+static void test_serial_same_scan_after_window_counts_again(void **state)
+{
+    struct pty p = open_scanner_window(DK_TERM_CR, 50);
+    struct dk_scan_event ev;
+
+    (void)state;
+    send(&p, "YES\r", 4);
+    assert_int_equal(next(&p, &ev), 1);
+    usleep(80000);
+    send(&p, "YES\r", 4);
+    assert_int_equal(next(&p, &ev), 1);
+    assert_string_equal(ev.text, "YES");
+    close_pty(&p);
+}
+
 static void test_serial_unplug_reports_enodev(void **state)
 {
     struct pty p = open_scanner(DK_TERM_CR);
@@ -243,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_serial_raw_mode_keeps_bytes),
         cmocka_unit_test(test_serial_overlong_scan_is_marked_overflow),
         cmocka_unit_test(test_serial_no_terminator_ends_scan_after_pause),
+        cmocka_unit_test(test_serial_double_read_within_window_is_one_scan),
+        cmocka_unit_test(test_serial_same_scan_after_window_counts_again),
         cmocka_unit_test(test_serial_unplug_reports_enodev),
         cmocka_unit_test(test_serial_missing_device_names_it),
         cmocka_unit_test(test_serial_rejects_unknown_speed),
