@@ -44,6 +44,7 @@ static const char usage_text[] =
     "  import assets|staff FILE     import a CSV export (FILE may be -)\n"
     "         [--map COLUMN=FIELD]  read COLUMN as FIELD (FIELD - ignores it)\n"
     "  verify FILE.png...|-         check receipt QR images, or a payload on stdin\n"
+    "  decode FILE... [--csv]       print the barcodes and QR codes in images\n"
     "  outbox [list] [--csv]        list queued, sent and failed mail\n"
     "  outbox send                  deliver the mail that is due now\n"
     "  audit verify                 check the audit trail's hash chain\n\n"
@@ -335,6 +336,129 @@ static int cmd_audit(struct ctl *c)
     return 0;
 }
 
+/* decode FILE...: one line a symbol, "FILE: SYMBOLOGY: TEXT", or with
+ * --csv the header "file,symbology,text" and one RFC 4180 row a symbol.
+ * TEXT is UTF-8 (see barcode_image_utf8).  In lines for people, control
+ * characters are written \n, \r, \t or \xHH and a backslash as \\, so that
+ * each symbol stays on one line and reads back unambiguously; CSV carries
+ * the text exactly.  A file with no symbol prints "FILE: nothing decoded"
+ * (CSV: a row with empty symbology and text).  Exit 0 when every file gave
+ * a symbol, 1 when some gave none, 2 when a file is unreadable or not an
+ * image we read, 3 when decoding itself failed (out of memory). */
+struct decode_ctx {
+    const char *path;
+    bool csv;
+    bool failed; /* a symbol's text could not be converted */
+};
+
+static void put_csv_field(const char *s, size_t len)
+{
+    bool quote = false;
+
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (quote)
+        putchar('"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            putchar('"');
+        putchar(s[i]);
+    }
+    if (quote)
+        putchar('"');
+}
+
+static void put_escaped(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)s[i];
+
+        if (b == '\\')
+            fputs("\\\\", stdout);
+        else if (b == '\n')
+            fputs("\\n", stdout);
+        else if (b == '\r')
+            fputs("\\r", stdout);
+        else if (b == '\t')
+            fputs("\\t", stdout);
+        else if (b < 0x20 || b == 0x7f)
+            printf("\\x%02x", b);
+        else
+            putchar(b);
+    }
+}
+
+static void on_decoded(const char *symbology, const char *data, size_t len, void *user)
+{
+    struct decode_ctx *d = user;
+    size_t text_len = 0;
+    char *text = barcode_image_utf8(symbology, data, len, &text_len);
+
+    if (text == NULL) {
+        d->failed = true;
+        return;
+    }
+    if (d->csv) {
+        put_csv_field(d->path, strlen(d->path));
+        printf(",%s,", symbology);
+        put_csv_field(text, text_len);
+    } else {
+        printf("%s: %s: ", d->path, symbology);
+        put_escaped(text, text_len);
+    }
+    putchar('\n');
+    free(text);
+}
+
+/* The exit status for one file: 0, 1 (nothing), 2 or 3. */
+static int decode_one(const char *path, bool csv)
+{
+    struct decode_ctx d = {.path = path, .csv = csv};
+    struct dk_error err = {{0}};
+    int rc = barcode_image_decode_file(path, on_decoded, &d, &err);
+
+    if (rc < 0) {
+        fflush(stdout);
+        fprintf(stderr, "dropkioskctl: %s\n", err.msg);
+        return rc == -ENOMEM || rc == -EIO ? 3 : 2;
+    }
+    if (d.failed) {
+        fflush(stdout);
+        fprintf(stderr, "dropkioskctl: cannot print a symbol from %s: out of memory\n", path);
+        return 3;
+    }
+    if (rc > 0)
+        return 0;
+    if (csv) {
+        put_csv_field(path, strlen(path));
+        fputs(",,\n", stdout);
+    } else {
+        printf("%s: nothing decoded\n", path);
+    }
+    return 1;
+}
+
+static int cmd_decode(struct ctl *c)
+{
+    int status = 0;
+
+    if (c->n_args < 2)
+        return bad_usage("decode wants: decode FILE...");
+    if (c->csv)
+        fputs("file,symbology,text\n", stdout);
+    for (int i = 1; i < c->n_args; i++) {
+        int one = decode_one(c->args[i], c->csv);
+
+        if (one > status)
+            status = one;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "dropkioskctl: cannot write the results: %s\n", strerror(errno));
+        return 3;
+    }
+    return status;
+}
+
 static int run_verb(struct ctl *c)
 {
     static const struct {
@@ -343,6 +467,7 @@ static int run_verb(struct ctl *c)
     } verbs[] = {
         {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"import", cmd_import},
         {"verify", cmd_verify}, {"outbox", cmd_outbox}, {"audit", cmd_audit},
+        {"decode", cmd_decode},
     };
 
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
