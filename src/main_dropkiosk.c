@@ -36,8 +36,10 @@ struct kiosk {
     struct dk_store *store;
     struct dk_scan_rules rules;
     unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    /* One slot per configured scanner; NULL while it is unplugged. */
     struct dk_scanner *scanners[DK_MAX_SCANNERS];
-    int n_scanners;
+    bool gone_for_good[DK_MAX_SCANNERS]; /* standard input at its end */
+    uint64_t next_try_ms[DK_MAX_SCANNERS];
     struct dk_mailer *mailer;
     struct dk_session *session;
     int sigfd;
@@ -133,16 +135,60 @@ static int open_store(struct kiosk *k, struct dk_error *err)
     return rc;
 }
 
+/* How often an unplugged scanner is looked for, so that plugging it back in
+ * starts using it within a second. */
+#define DK_REOPEN_MS 500
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A device that is not there (yet) is waited for; anything else wrong with
+ * a scanner's settings stops the kiosk at start. */
+static bool absent(int rc)
+{
+    return rc == -ENOENT || rc == -ENODEV || rc == -ENXIO || rc == -EIO || rc == -EBUSY;
+}
+
 static int open_scanners(struct kiosk *k, struct dk_error *err)
 {
     for (int i = 0; i < k->cfg.n_scanners; i++) {
-        int rc = scanner_open(&k->cfg.scanners[i], &k->scanners[k->n_scanners], err);
+        int rc = scanner_open(&k->cfg.scanners[i], &k->scanners[i], err);
 
-        if (rc != 0)
+        if (rc != 0 && !absent(rc))
             return rc;
-        k->n_scanners++;
+        if (rc != 0) {
+            log_warn("%s; waiting for it to be plugged in", err->msg);
+            k->next_try_ms[i] = mono_ms() + DK_REOPEN_MS;
+        }
     }
     return 0;
+}
+
+static void try_reopen(struct kiosk *k, int i)
+{
+    struct dk_error err = {{0}};
+
+    if (k->scanners[i] != NULL || k->gone_for_good[i] || mono_ms() < k->next_try_ms[i])
+        return;
+    if (scanner_open(&k->cfg.scanners[i], &k->scanners[i], &err) != 0) {
+        log_debug("%s", err.msg);
+        k->next_try_ms[i] = mono_ms() + DK_REOPEN_MS;
+    }
+}
+
+/* Whether any scanner is open or may come back. */
+static bool any_scanner(const struct kiosk *k)
+{
+    for (int i = 0; i < k->cfg.n_scanners; i++) {
+        if (k->scanners[i] != NULL || !k->gone_for_good[i])
+            return true;
+    }
+    return false;
 }
 
 /* SIGINT and SIGTERM arrive through a descriptor, so the loop ends between
@@ -174,10 +220,12 @@ static void banner(const struct kiosk *k)
         printf("  mail:      written to the Maildir %s (not sent)\n", c->spool_dir);
     else
         printf("  mail:      sent through %s\n", c->smtp_url);
-    for (int i = 0; i < k->n_scanners; i++)
-        printf("  scanner:   %s (%s)\n", scanner_name(k->scanners[i]),
+    for (int i = 0; i < c->n_scanners; i++)
+        printf("  scanner:   %s (%s)%s\n", c->scanners[i].name,
                c->scanners[i].kind == DK_SCANNER_STDIN ? "this terminal"
-                                                       : c->scanners[i].device);
+               : c->scanners[i].device[0] != '\0'     ? c->scanners[i].device
+                                                       : "found by USB id or name",
+               k->scanners[i] == NULL ? ", not connected yet" : "");
     printf("Type or scan CANCEL at any time to start over; Ctrl-C stops the kiosk.\n");
     fflush(stdout);
 }
@@ -185,9 +233,9 @@ static void banner(const struct kiosk *k)
 static void drop_scanner(struct kiosk *k, int i)
 {
     scanner_close(k->scanners[i]);
-    memmove(&k->scanners[i], &k->scanners[i + 1],
-            (size_t)(k->n_scanners - i - 1) * sizeof(k->scanners[0]));
-    k->n_scanners--;
+    k->scanners[i] = NULL;
+    k->gone_for_good[i] = k->cfg.scanners[i].kind == DK_SCANNER_STDIN;
+    k->next_try_ms[i] = mono_ms() + DK_REOPEN_MS;
 }
 
 static time_t mono_seconds(void)
@@ -207,7 +255,7 @@ static void read_scanner(struct kiosk *k, int i)
     while ((rc = scanner_next(k->scanners[i], &ev, &err)) == 1)
         session_input(k->session, ev.text, ev.len, ev.overflow, ev.source, mono_seconds());
     if (rc < 0) {
-        log_warn("%s; the kiosk goes on with the other scanners", err.msg);
+        log_warn("%s; the kiosk goes on and uses it again when it is back", err.msg);
         drop_scanner(k, i);
     }
 }
@@ -219,8 +267,10 @@ static int poll_timeout(const struct kiosk *k)
     int idle = session_timeout_in(k->session, mono_seconds());
     int wait = idle < 0 ? -1 : idle * 1000 + 50;
 
-    for (int i = 0; i < k->n_scanners; i++) {
-        int w = scanner_wait_ms(k->scanners[i]);
+    for (int i = 0; i < k->cfg.n_scanners; i++) {
+        int w = k->scanners[i] != NULL ? scanner_wait_ms(k->scanners[i])
+                : k->gone_for_good[i]   ? -1
+                                        : DK_REOPEN_MS;
 
         if (w >= 0 && (wait < 0 || w < wait))
             wait = w;
@@ -232,17 +282,20 @@ static int run_loop(struct kiosk *k)
 {
     for (;;) {
         struct pollfd fds[DK_MAX_SCANNERS + 1];
-        int n = k->n_scanners;
-        int wait = poll_timeout(k);
+        int n = k->cfg.n_scanners;
 
-        if (n == 0) {
-            log_info("no scanner left; stopping");
+        if (!any_scanner(k)) {
+            log_info("no scanner left and none can come back; stopping");
             return 0;
         }
-        for (int i = 0; i < n; i++)
-            fds[i] = (struct pollfd){.fd = scanner_fd(k->scanners[i]), .events = POLLIN};
+        for (int i = 0; i < n; i++) {
+            int fd = k->scanners[i] != NULL ? scanner_fd(k->scanners[i]) : -1;
+
+            /* poll skips negative descriptors. */
+            fds[i] = (struct pollfd){.fd = fd, .events = POLLIN};
+        }
         fds[n] = (struct pollfd){.fd = k->sigfd, .events = POLLIN};
-        if (poll(fds, (nfds_t)n + 1, wait) < 0 && errno != EINTR) {
+        if (poll(fds, (nfds_t)n + 1, poll_timeout(k)) < 0 && errno != EINTR) {
             log_error("cannot wait for scanners: %s", strerror(errno));
             return 3;
         }
@@ -252,8 +305,12 @@ static int run_loop(struct kiosk *k)
         }
         /* Every scanner is asked, not only those with input: one waiting
          * on a pause to end its scan needs the call too. */
-        for (int i = n - 1; i >= 0; i--)
-            read_scanner(k, i);
+        for (int i = 0; i < n; i++) {
+            if (k->scanners[i] != NULL)
+                read_scanner(k, i);
+            else
+                try_reopen(k, i);
+        }
         session_tick(k->session, mono_seconds());
     }
 }
@@ -287,7 +344,7 @@ static void stop(struct kiosk *k)
 {
     session_free(k->session);
     mailer_stop(k->mailer);
-    for (int i = 0; i < k->n_scanners; i++)
+    for (int i = 0; i < k->cfg.n_scanners; i++)
         scanner_close(k->scanners[i]);
     if (k->sigfd >= 0)
         close(k->sigfd);

@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import tempfile
 import threading
@@ -17,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 CTL = os.path.join(BUILD, "dropkioskctl")
 DAEMON = os.path.join(BUILD, "dropkiosk")
+REPLAY = os.path.join(BUILD, "tools", "evdev-replay")
 FIXTURES = os.path.join(ROOT, "tests", "integration", "fixtures")
 PYTHON = "/usr/bin/python3"
 
@@ -78,6 +80,14 @@ class Site:
                 % (name, device, terminator))
         self.write_config()
 
+    def add_evdev_scanner(self, name, device, layout="us", terminator="enter"):
+        """A keyboard-wedge scanner on device: an input node, or a FIFO or
+        file of recorded key events (see EvdevFifo)."""
+        self.scanner_sections += (
+            "\n[scanner %s]\ntype = evdev\ndevice = %s\nlayout = %s\nterminator = %s\n"
+            % (name, device, layout, terminator))
+        self.write_config()
+
     def ctl(self, *args, stdin=None, check=True):
         proc = subprocess.run([CTL, "-c", self.config] + list(args), input=stdin,
                               capture_output=True, timeout=60)
@@ -110,8 +120,12 @@ class Kiosk:
         # Keep the slave open here too, so the pty survives until the daemon
         # opens it; closing it later does not hang the daemon up.
         self.slave = slave
+        # The daemon opens the scanner through a link, as udev gives stable
+        # names; replug() points it at a new pty.
+        self.link = os.path.join(site.dir, "scanner-lobby")
+        os.symlink(self.slave_name, self.link)
         site.add_scanner("keyboard")
-        site.add_scanner("lobby", self.slave_name, pty_terminator)
+        site.add_scanner("lobby", self.link, pty_terminator)
         self.stderr_path = os.path.join(site.dir, "daemon.log")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen([DAEMON, "-c", site.config], stdin=subprocess.PIPE,
@@ -148,19 +162,51 @@ class Kiosk:
         raise AssertionError("kiosk never said %r; it said:\n%s\nlog:\n%s" % (
             pattern, self.out[self.pos:], self.log()))
 
-    def scan(self, text, terminator=b"\r"):
-        """A barcode read by the pty scanner."""
-        data = text.encode() if isinstance(text, str) else text
-        os.write(self.master, data + terminator)
+    def _answered(self, before, timeout=10):
+        """Wait until the kiosk has said something after `before` characters
+        of output: scans from two devices are then handled in the order the
+        test gave them, as a person at the kiosk would."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.out) > before:
+                    return
+            time.sleep(0.01)
+        raise AssertionError("kiosk said nothing after input; log:\n%s" % self.log())
 
-    def type(self, line):
-        """A line typed at the kiosk's terminal."""
+    def _length(self):
+        with self.lock:
+            return len(self.out)
+
+    def scan(self, text, terminator=b"\r", wait=True):
+        """A barcode read by the pty scanner; waits for the kiosk's answer."""
+        data = text.encode() if isinstance(text, str) else text
+        before = self._length()
+        os.write(self.master, data + terminator)
+        if wait:
+            self._answered(before)
+
+    def type(self, line, wait=True):
+        """A line typed at the kiosk's terminal; waits for the answer."""
+        before = self._length()
         self.proc.stdin.write(line.encode() + b"\n")
         self.proc.stdin.flush()
+        if wait:
+            self._answered(before)
 
     def unplug(self):
         os.close(self.master)
         self.master = -1
+        os.unlink(self.link)
+
+    def replug(self):
+        """A scanner plugged in again: a new pty behind the same link."""
+        self.master, slave = pty.openpty()
+        tty.setraw(self.master)
+        os.close(self.slave)
+        self.slave = slave
+        self.slave_name = os.ttyname(slave)
+        os.symlink(self.slave_name, self.link)
 
     def log(self):
         with open(self.stderr_path, "rb") as f:
@@ -222,3 +268,43 @@ class SmtpServer:
         self.proc.terminate()
         self.proc.wait(timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# struct input_event as Linux lays it out on 64-bit machines: struct timeval
+# (two longs), type, code, value.
+INPUT_EVENT = struct.Struct("@llHHi")
+EV_SYN, EV_KEY = 0, 1
+
+
+def write_recording(path, events):
+    """Write a recording as build/tools/evdev-record makes one: events are
+    (seconds, type, code, value) tuples."""
+    with open(path, "wb") as f:
+        for t, etype, code, value in events:
+            sec = int(t)
+            f.write(INPUT_EVENT.pack(sec, int(round((t - sec) * 1e6)), etype, code, value))
+
+
+class EvdevFifo:
+    """A FIFO standing in for a keyboard-wedge scanner's event node: the
+    daemon's evdev back end reads raw events from it, fed by
+    build/tools/evdev-replay.  hold() keeps a writer open so that a replay
+    ending is not the scanner going away; close() is the unplug."""
+
+    def __init__(self, site, name):
+        self.path = os.path.join(site.dir, name + ".events")
+        os.mkfifo(self.path)
+        self.keeper = -1
+
+    def hold(self):
+        """Call once the daemon has the FIFO open for reading."""
+        self.keeper = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+
+    def replay(self, recording, speed=1.0):
+        subprocess.run([REPLAY, recording, self.path, "--speed", str(speed)],
+                       check=True, capture_output=True, timeout=60)
+
+    def close(self):
+        if self.keeper >= 0:
+            os.close(self.keeper)
+            self.keeper = -1

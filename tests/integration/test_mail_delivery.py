@@ -19,6 +19,7 @@ def free_port():
 def visit(kiosk, tag="104233"):
     kiosk.scan(tag)
     kiosk.scan("YES")
+    kiosk.expect("Added asset %s" % tag)
     kiosk.type("DONE")
     kiosk.expect("Who is returning")
     kiosk.scan("S100001")
