@@ -8,7 +8,6 @@ import shutil
 import signal
 import sqlite3
 import struct
-import struct
 import subprocess
 import tempfile
 import threading
@@ -19,7 +18,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 CTL = os.path.join(BUILD, "dropkioskctl")
 DAEMON = os.path.join(BUILD, "dropkiosk")
-REPLAY = os.path.join(BUILD, "tools", "evdev-replay")
 REPLAY = os.path.join(BUILD, "tools", "evdev-replay")
 FIXTURES = os.path.join(ROOT, "tests", "integration", "fixtures")
 PYTHON = "/usr/bin/python3"
@@ -80,14 +78,6 @@ class Site:
             self.scanner_sections += (
                 "\n[scanner %s]\ntype = serial\ndevice = %s\nspeed = 9600\nterminator = %s\n"
                 % (name, device, terminator))
-        self.write_config()
-
-    def add_evdev_scanner(self, name, device, layout="us", terminator="enter"):
-        """A keyboard-wedge scanner on device: an input node, or a FIFO or
-        file of recorded key events (see EvdevFifo)."""
-        self.scanner_sections += (
-            "\n[scanner %s]\ntype = evdev\ndevice = %s\nlayout = %s\nterminator = %s\n"
-            % (name, device, layout, terminator))
         self.write_config()
 
     def add_evdev_scanner(self, name, device, layout="us", terminator="enter"):
@@ -278,46 +268,6 @@ class SmtpServer:
         self.proc.terminate()
         self.proc.wait(timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-# struct input_event as Linux lays it out on 64-bit machines: struct timeval
-# (two longs), type, code, value.
-INPUT_EVENT = struct.Struct("@llHHi")
-EV_SYN, EV_KEY = 0, 1
-
-
-def write_recording(path, events):
-    """Write a recording as build/tools/evdev-record makes one: events are
-    (seconds, type, code, value) tuples."""
-    with open(path, "wb") as f:
-        for t, etype, code, value in events:
-            sec = int(t)
-            f.write(INPUT_EVENT.pack(sec, int(round((t - sec) * 1e6)), etype, code, value))
-
-
-class EvdevFifo:
-    """A FIFO standing in for a keyboard-wedge scanner's event node: the
-    daemon's evdev back end reads raw events from it, fed by
-    build/tools/evdev-replay.  hold() keeps a writer open so that a replay
-    ending is not the scanner going away; close() is the unplug."""
-
-    def __init__(self, site, name):
-        self.path = os.path.join(site.dir, name + ".events")
-        os.mkfifo(self.path)
-        self.keeper = -1
-
-    def hold(self):
-        """Call once the daemon has the FIFO open for reading."""
-        self.keeper = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-
-    def replay(self, recording, speed=1.0):
-        subprocess.run([REPLAY, recording, self.path, "--speed", str(speed)],
-                       check=True, capture_output=True, timeout=60)
-
-    def close(self):
-        if self.keeper >= 0:
-            os.close(self.keeper)
-            self.keeper = -1
 
 
 # struct input_event as Linux lays it out on 64-bit machines: struct timeval
