@@ -6,6 +6,12 @@
 enum dk_log_level dk_log_threshold = DK_LOG_INFO;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
+static const char *program = "dropkiosk";
+
+void log_set_program(const char *name)
+{
+    program = name;
+}
 
 void log_set_level(enum dk_log_level level)
 {
@@ -21,5 +27,5 @@ void log_write(enum dk_log_level level, const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     /* One fprintf per line so that lines from two threads never interleave. */
-    fprintf(stderr, "dropkiosk %s: %s\n", level_names[level], line);
+    fprintf(stderr, "%s %s: %s\n", program, level_names[level], line);
 }

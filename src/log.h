@@ -13,6 +13,10 @@ enum dk_log_level {
 
 extern enum dk_log_level dk_log_threshold;
 
+/* Name the program in every line (default "dropkiosk"); name must live as
+ * long as the process. */
+void log_set_program(const char *name);
+
 /* Set the most verbose level that is written (default DK_LOG_INFO). */
 void log_set_level(enum dk_log_level level);
 

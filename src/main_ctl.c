@@ -63,7 +63,11 @@ static int add_map(struct ctl *c, char *spec)
 {
     char *eq = strchr(spec, '=');
 
-    if (eq == NULL || eq == spec || eq[1] == '\0' || c->n_maps == MAX_MAPS) {
+    if (c->n_maps == MAX_MAPS) {
+        fprintf(stderr, "dropkioskctl: at most %d --map options\n", MAX_MAPS);
+        return 2;
+    }
+    if (eq == NULL || eq == spec || eq[1] == '\0') {
         fprintf(stderr, "dropkioskctl: --map wants COLUMN=FIELD, got '%s'\n", spec);
         return 2;
     }
@@ -150,7 +154,11 @@ static int load_config(struct ctl *c, struct dk_error *err)
 static int cmd_keygen(struct ctl *c)
 {
     struct dk_error err = {{0}};
-    int rc = receipt_keygen(c->cfg.signing_key, c->cfg.public_key, &err);
+    int rc;
+
+    if (c->n_args != 1)
+        return bad_usage("keygen takes no arguments");
+    rc = receipt_keygen(c->cfg.signing_key, c->cfg.public_key, &err);
 
     if (rc != 0)
         return fail(rc, &err);
@@ -165,8 +173,11 @@ static int cmd_pubkey(struct ctl *c)
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     char b64[sodium_base64_ENCODED_LEN(crypto_sign_PUBLICKEYBYTES,
                                        sodium_base64_VARIANT_ORIGINAL)];
-    int rc = receipt_load_public(c->cfg.public_key, pk, &err);
+    int rc;
 
+    if (c->n_args != 1)
+        return bad_usage("pubkey takes no arguments");
+    rc = receipt_load_public(c->cfg.public_key, pk, &err);
     if (rc != 0)
         return fail(rc, &err);
     sodium_bin2base64(b64, sizeof(b64), pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
@@ -205,6 +216,7 @@ struct verify_ctx {
     int valid;
     int forged;
     int unreadable;
+    int bad_input;
 };
 
 static void print_payload(const char *payload)
@@ -239,12 +251,16 @@ static void on_symbol(const char *symbology, const char *data, size_t len, void 
     verify_one(user, data, len);
 }
 
+/* Read all of stdin into buf; DK_EINPUT when it holds more than a receipt
+ * could (nothing is cut silently). */
 static int read_stdin(char *buf, size_t size, size_t *len)
 {
     *len = fread(buf, 1, size - 1, stdin);
     if (ferror(stdin))
         return -EIO;
     buf[*len] = '\0';
+    if (*len == size - 1 && fgetc(stdin) != EOF)
+        return DK_EINPUT;
     return 0;
 }
 
@@ -253,7 +269,11 @@ static int verify_file(struct verify_ctx *v, const char *path)
     struct dk_error err = {{0}};
     int rc = barcode_image_decode_file(path, on_symbol, v, &err);
 
-    if (rc < 0) {
+    if (rc < 0 && dk_exit_status(rc) == 2) {
+        /* Not there, or not an image: the caller's mistake, not an answer. */
+        v->bad_input++;
+        fprintf(stderr, "dropkioskctl: %s\n", err.msg);
+    } else if (rc < 0) {
         v->unreadable++;
         printf("UNREADABLE: %s\n", err.msg);
     } else if (rc == 0) {
@@ -268,6 +288,7 @@ static int cmd_verify(struct ctl *c)
     static char payload[MAX_PAYLOAD];
     struct verify_ctx v;
     struct dk_error err = {{0}};
+    bool stdin_used = false;
     size_t len = 0;
     int rc;
 
@@ -278,14 +299,22 @@ static int cmd_verify(struct ctl *c)
     if (rc != 0)
         return fail(rc, &err);
     for (int i = 1; i < c->n_args; i++) {
+        if (strcmp(c->args[i], "-") == 0 && stdin_used)
+            return bad_usage("verify reads standard input (-) once");
         if (strcmp(c->args[i], "-") != 0) {
             verify_file(&v, c->args[i]);
             continue;
         }
-        if (read_stdin(payload, sizeof(payload), &len) != 0)
+        stdin_used = true;
+        rc = read_stdin(payload, sizeof(payload), &len);
+        if (rc == DK_EINPUT)
+            return bad_usage("standard input holds more than a receipt payload (16 KiB)");
+        if (rc != 0)
             return bad_usage("cannot read the payload from standard input");
         verify_one(&v, payload, len);
     }
+    if (v.bad_input > 0)
+        return 2;
     return v.valid > 0 && v.forged == 0 && v.unreadable == 0 ? 0 : 1;
 }
 
@@ -299,7 +328,7 @@ static int cmd_outbox(struct ctl *c)
 
     if (c->n_args > 2 || (strcmp(sub, "list") != 0 && strcmp(sub, "send") != 0))
         return bad_usage("outbox wants: outbox [list|send]");
-    rc = store_open(c->cfg.database, &store, &err);
+    rc = store_open_existing(c->cfg.database, &store, &err);
     if (rc == 0 && strcmp(sub, "list") == 0)
         rc = outbox_list(store, stdout, c->csv, &err);
     else if (rc == 0)
@@ -322,7 +351,7 @@ static int cmd_audit(struct ctl *c)
 
     if (c->n_args != 2 || strcmp(c->args[1], "verify") != 0)
         return bad_usage("audit wants: audit verify");
-    rc = store_open(c->cfg.database, &store, &err);
+    rc = store_open_existing(c->cfg.database, &store, &err);
     if (rc == 0)
         rc = audit_verify(store, &bad, &rows, &err);
     store_close(store);
@@ -483,8 +512,10 @@ int main(int argc, char **argv)
 {
     static struct ctl c;
     struct dk_error err = {{0}};
-    int rc = parse_args(argc, argv, &c);
+    int rc;
 
+    log_set_program("dropkioskctl");
+    rc = parse_args(argc, argv, &c);
     if (rc >= 0)
         return rc;
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {

@@ -2,9 +2,11 @@
 
 #include "log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Migration 1: the whole data model.  Times are UTC ISO-8601 text; flags are
@@ -233,6 +235,16 @@ out:
     }
     *out = store;
     return 0;
+}
+
+int store_open_existing(const char *path, struct dk_store **out, struct dk_error *err)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return dk_error_set(err, -errno, "database %s does not exist: %s", path,
+                            strerror(errno));
+    return store_open(path, out, err);
 }
 
 void store_close(struct dk_store *store)

@@ -23,6 +23,11 @@ struct dk_store {
  * knows (DK_EDB with the versions in err). */
 int store_open(const char *path, struct dk_store **out, struct dk_error *err);
 
+/* As store_open, for a database that must already be there (a report or a
+ * check on a mistyped path must not create an empty one): -ENOENT with
+ * "database PATH does not exist" in err when it is not. */
+int store_open_existing(const char *path, struct dk_store **out, struct dk_error *err);
+
 /* Close and free; accepts NULL. */
 void store_close(struct dk_store *store);
 

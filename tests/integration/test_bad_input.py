@@ -54,6 +54,44 @@ class BadCsvTest(unittest.TestCase):
         self.assertIn("/nonexistent/assets.csv", proc.stderr.decode())
 
 
+class BadCommandLineTest(unittest.TestCase):
+    def setUp(self):
+        self.site = Site()
+
+    def tearDown(self):
+        self.site.cleanup()
+
+    def test_checks_on_a_mistyped_database_create_nothing(self):
+        typo = os.path.join(self.site.dir, "typo.db")
+        for verb in (["audit", "verify"], ["outbox"], ["outbox", "send"]):
+            proc = self.site.ctl("--db", typo, *verb, check=False)
+            self.assertEqual(proc.returncode, 2, verb)
+            self.assertEqual(proc.stderr.decode(),
+                             "dropkioskctl: database %s does not exist: No such file or "
+                             "directory\n" % typo)
+        self.assertFalse(os.path.exists(typo))
+
+    def test_verify_of_a_missing_file_is_bad_input(self):
+        proc = self.site.ctl("verify", "/nonexistent/receipt.png", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("/nonexistent/receipt.png", proc.stderr.decode())
+
+    def test_verify_reads_stdin_once(self):
+        proc = self.site.ctl("verify", "-", "-", stdin=b"x", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("verify reads standard input (-) once", proc.stderr.decode())
+
+    def test_verify_refuses_oversized_stdin(self):
+        proc = self.site.ctl("verify", "-", stdin=b"A" * 20000, check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("more than a receipt payload", proc.stderr.decode())
+
+    def test_extra_arguments_are_refused(self):
+        proc = self.site.ctl("pubkey", "extra", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("pubkey takes no arguments", proc.stderr.decode())
+
+
 class BadScanTest(unittest.TestCase):
     def setUp(self):
         self.site = Site()
