@@ -5,7 +5,11 @@
  *   evdev-replay FILE TARGET [--speed X]
  *
  * FILE holds raw struct input_event records as the kernel delivered them,
- * so a recording plays back on the architecture it was made on.  X scales
+ * so a recording plays back on the architecture it was made on.
+ *
+ * TODO(tools): when recordings travel between 64-bit and 32-bit machines,
+ * give the file a header naming the record size, because struct
+ * input_event's timestamp is two longs and differs between the ABIs.  X scales
  * the time between events (2 = twice as fast); 0 writes them at once. */
 #include "log.h"
 

@@ -744,6 +744,23 @@ static void test_missing_device_names_it(void **state)
                         "cannot open scanner w: /nonexistent/ev9: No such file or directory");
 }
 
+static void test_search_with_no_matching_device_is_enodev(void **state)
+{
+    struct dk_scanner_config cfg = {.kind = DK_SCANNER_EVDEV, .vid = 0x05e0, .pid = -1};
+    struct dk_error err = {{0}};
+    struct dk_scanner *s = NULL;
+
+    (void)state;
+    /* No input device here has Symbol's vendor id (05e0), on a test machine
+     * or in a container without /dev/input. */
+    snprintf(cfg.name, sizeof(cfg.name), "%s", "w");
+    snprintf(cfg.match_name, sizeof(cfg.match_name), "%s", "no such scanner 7Q");
+    assert_int_equal(scanner_open(&cfg, &s, &err), -ENODEV);
+    assert_non_null(strstr(err.msg,
+                           "cannot find scanner w: no input device has vid 05e0 pid any name "
+                           "'no such scanner 7Q'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -782,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_fifo_gone_mid_pause_hands_over_the_scan),
         cmocka_unit_test(test_recorded_file_is_read_then_gone),
         cmocka_unit_test(test_missing_device_names_it),
+        cmocka_unit_test(test_search_with_no_matching_device_is_enodev),
     };
 
     return cmocka_run_group_tests_name("evdev", tests, NULL, NULL);
