@@ -25,7 +25,8 @@
 #define IMAGE_SIDE_MAX 16384u
 #define IMAGE_PIXELS_MAX (64u << 20)
 
-static const unsigned char png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+static const unsigned char png_magic[8] = {0x89, 'P',  'N',  'G',
+                                           '\r', '\n', 0x1a, '\n'};
 static const unsigned char jpeg_magic[3] = {0xff, 0xd8, 0xff};
 
 /* An image as zbar wants it: one byte of luminance a pixel, rows packed. */
@@ -47,9 +48,10 @@ static void grey_free(struct dk_grey *g)
 static int grey_alloc(struct dk_grey *g, uint32_t width, uint32_t height,
                       struct dk_error *err)
 {
-    if (width == 0 || height == 0 || width > IMAGE_SIDE_MAX || height > IMAGE_SIDE_MAX ||
-        (uint64_t)width * height > IMAGE_PIXELS_MAX)
-        return dk_error_set(err, DK_EINPUT, "image of %lux%lu pixels is too large to decode",
+    if (width == 0 || height == 0 || width > IMAGE_SIDE_MAX ||
+        height > IMAGE_SIDE_MAX || (uint64_t)width * height > IMAGE_PIXELS_MAX)
+        return dk_error_set(err, DK_EINPUT,
+                            "image of %lux%lu pixels is too large to decode",
                             (unsigned long)width, (unsigned long)height);
     g->width = width;
     g->height = height;
@@ -88,7 +90,8 @@ static void png_in_fail(png_structp png, png_const_charp msg)
     struct dk_png_in *in = png_get_error_ptr(png);
 
     if (in->rc == 0)
-        in->rc = dk_error_set(in->err, DK_EINPUT, "cannot read PNG image: %s", msg);
+        in->rc =
+            dk_error_set(in->err, DK_EINPUT, "cannot read PNG image: %s", msg);
     png_longjmp(png, 1);
 }
 
@@ -104,7 +107,8 @@ static void png_want_grey(png_structp png, png_infop info)
 {
     png_byte type = png_get_color_type(png, info);
     png_byte depth = png_get_bit_depth(png, info);
-    bool alpha = (type & PNG_COLOR_MASK_ALPHA) != 0 || png_get_valid(png, info, PNG_INFO_tRNS);
+    bool alpha = (type & PNG_COLOR_MASK_ALPHA) != 0 ||
+                 png_get_valid(png, info, PNG_INFO_tRNS);
 
     if (depth == 16)
         png_set_strip_16(png);
@@ -117,9 +121,11 @@ static void png_want_grey(png_structp png, png_infop info)
     if ((type & PNG_COLOR_MASK_COLOR) != 0)
         png_set_rgb_to_gray_fixed(png, PNG_ERROR_ACTION_NONE, -1, -1);
     if (alpha) {
-        png_color_16 white = {.red = 0xff, .green = 0xff, .blue = 0xff, .gray = 0xff};
+        png_color_16 white = {
+            .red = 0xff, .green = 0xff, .blue = 0xff, .gray = 0xff};
 
-        png_set_background_fixed(png, &white, PNG_BACKGROUND_GAMMA_SCREEN, 0, PNG_FP_1);
+        png_set_background_fixed(png, &white, PNG_BACKGROUND_GAMMA_SCREEN, 0,
+                                 PNG_FP_1);
     }
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
@@ -132,11 +138,13 @@ static int png_to_grey(struct dk_png_in *in)
     png_structp png = NULL;
     png_infop info = NULL;
 
-    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, in, png_in_fail, png_in_warn);
+    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, in, png_in_fail,
+                                 png_in_warn);
     if (png != NULL)
         info = png_create_info_struct(png);
     if (png == NULL || info == NULL) {
-        in->rc = dk_error_set(in->err, -ENOMEM, "cannot read PNG image: out of memory");
+        in->rc = dk_error_set(in->err, -ENOMEM,
+                              "cannot read PNG image: out of memory");
         goto out;
     }
     if (setjmp(png_jmpbuf(png)))
@@ -194,7 +202,8 @@ struct dk_jpeg_in {
     int rc;
 };
 
-static int jpeg_to_grey(struct dk_jpeg_in *in, const unsigned char *buf, size_t len)
+static int jpeg_to_grey(struct dk_jpeg_in *in, const unsigned char *buf,
+                        size_t len)
 {
     struct jpeg_decompress_struct *cinfo = &in->cinfo;
 
@@ -202,20 +211,24 @@ static int jpeg_to_grey(struct dk_jpeg_in *in, const unsigned char *buf, size_t 
     in->fail.mgr.error_exit = jpeg_fail_exit;
     in->fail.mgr.output_message = jpeg_quiet;
     if (setjmp(in->fail.jmp)) {
-        in->rc = dk_error_set(in->err, DK_EINPUT, "cannot read JPEG image: %s", in->fail.msg);
+        in->rc = dk_error_set(in->err, DK_EINPUT, "cannot read JPEG image: %s",
+                              in->fail.msg);
         goto out;
     }
     jpeg_create_decompress(cinfo);
     jpeg_mem_src(cinfo, buf, (unsigned long)len);
     jpeg_read_header(cinfo, TRUE);
     cinfo->out_color_space = JCS_GRAYSCALE;
-    in->rc = grey_alloc(in->grey, cinfo->image_width, cinfo->image_height, in->err);
+    in->rc =
+        grey_alloc(in->grey, cinfo->image_width, cinfo->image_height, in->err);
     if (in->rc != 0)
         goto out;
     jpeg_start_decompress(cinfo);
-    if (cinfo->output_components != 1 || cinfo->output_width != in->grey->width ||
+    if (cinfo->output_components != 1 ||
+        cinfo->output_width != in->grey->width ||
         cinfo->output_height != in->grey->height) {
-        in->rc = dk_error_set(in->err, DK_EINPUT, "cannot convert this JPEG to grey");
+        in->rc = dk_error_set(in->err, DK_EINPUT,
+                              "cannot convert this JPEG to grey");
         goto out;
     }
     while (cinfo->output_scanline < cinfo->output_height)
@@ -242,15 +255,11 @@ out:
  * stretching it would only turn sensor noise into bars. */
 #define STRETCH_RANGE_MIN 24
 
-static int grey_like(struct dk_grey *dst, uint32_t w, uint32_t h, struct dk_error *err)
-{
-    return grey_alloc(dst, w, h, err);
-}
-
-static int grey_invert(const struct dk_grey *src, struct dk_grey *dst, struct dk_error *err)
+static int grey_invert(const struct dk_grey *src, struct dk_grey *dst,
+                       struct dk_error *err)
 {
     size_t n = (size_t)src->width * src->height;
-    int rc = grey_like(dst, src->width, src->height, err);
+    int rc = grey_alloc(dst, src->width, src->height, err);
 
     if (rc != 0)
         return rc;
@@ -261,8 +270,8 @@ static int grey_invert(const struct dk_grey *src, struct dk_grey *dst, struct dk
 
 /* Average k x k blocks: halves the noise of a grainy photo with each step
  * and brings a label photographed too close back to zbar's scale. */
-static int grey_shrink(const struct dk_grey *src, uint32_t k, struct dk_grey *dst,
-                       struct dk_error *err)
+static int grey_shrink(const struct dk_grey *src, uint32_t k,
+                       struct dk_grey *dst, struct dk_error *err)
 {
     uint32_t w = src->width / k;
     uint32_t h = src->height / k;
@@ -270,7 +279,7 @@ static int grey_shrink(const struct dk_grey *src, uint32_t k, struct dk_grey *ds
 
     if (w == 0 || h == 0)
         return dk_error_set(err, DK_ENODATA, "image too small to shrink");
-    rc = grey_like(dst, w, h, err);
+    rc = grey_alloc(dst, w, h, err);
     if (rc != 0)
         return rc;
     for (uint32_t y = 0; y < h; y++) {
@@ -278,7 +287,8 @@ static int grey_shrink(const struct dk_grey *src, uint32_t k, struct dk_grey *ds
             uint32_t sum = 0;
 
             for (uint32_t dy = 0; dy < k; dy++) {
-                const unsigned char *row = src->rows[y * k + dy] + (size_t)x * k;
+                const unsigned char *row =
+                    src->rows[y * k + dy] + (size_t)x * k;
 
                 for (uint32_t dx = 0; dx < k; dx++)
                     sum += row[dx];
@@ -321,10 +331,10 @@ static unsigned char grey_sample(const struct dk_grey *g, double fx, double fy)
                            (v[2] * (1 - ax) + v[3] * ax) * ay + 0.5);
 }
 
-static int grey_enlarge(const struct dk_grey *src, uint32_t k, struct dk_grey *dst,
-                        struct dk_error *err)
+static int grey_enlarge(const struct dk_grey *src, uint32_t k,
+                        struct dk_grey *dst, struct dk_error *err)
 {
-    int rc = grey_like(dst, src->width * k, src->height * k, err);
+    int rc = grey_alloc(dst, src->width * k, src->height * k, err);
 
     if (rc != 0)
         return rc;
@@ -334,7 +344,8 @@ static int grey_enlarge(const struct dk_grey *src, uint32_t k, struct dk_grey *d
             double fx = ((double)x + 0.5) / k - 0.5;
             double fy = ((double)y + 0.5) / k - 0.5;
 
-            dst->rows[y][x] = grey_sample(src, fx < 0 ? 0 : fx, fy < 0 ? 0 : fy);
+            dst->rows[y][x] =
+                grey_sample(src, fx < 0 ? 0 : fx, fy < 0 ? 0 : fy);
         }
     }
     return 0;
@@ -364,7 +375,7 @@ static int grey_rotate(const struct dk_grey *src, const struct dk_turn *turn,
     uint32_t h = (uint32_t)(src->width * s + src->height * c + 1.0);
     double cx = src->width / 2.0;
     double cy = src->height / 2.0;
-    int rc = grey_like(dst, w, h, err);
+    int rc = grey_alloc(dst, w, h, err);
 
     if (rc != 0)
         return rc;
@@ -386,7 +397,7 @@ static int grey_rotate(const struct dk_grey *src, const struct dk_turn *turn,
 static int grey_pad(const struct dk_grey *src, uint32_t m, struct dk_grey *dst,
                     struct dk_error *err)
 {
-    int rc = grey_like(dst, src->width + 2 * m, src->height + 2 * m, err);
+    int rc = grey_alloc(dst, src->width + 2 * m, src->height + 2 * m, err);
 
     if (rc != 0)
         return rc;
@@ -399,9 +410,10 @@ static int grey_pad(const struct dk_grey *src, uint32_t m, struct dk_grey *dst,
 /* Unsharp mask: each pixel pushed away from the mean of its 3 x 3
  * neighbourhood.  A photo taken slightly out of focus has bars whose
  * edges are ramps too gentle for zbar's edge detector; this steepens them. */
-static int grey_sharpen(const struct dk_grey *src, struct dk_grey *dst, struct dk_error *err)
+static int grey_sharpen(const struct dk_grey *src, struct dk_grey *dst,
+                        struct dk_error *err)
 {
-    int rc = grey_like(dst, src->width, src->height, err);
+    int rc = grey_alloc(dst, src->width, src->height, err);
 
     if (rc != 0)
         return rc;
@@ -416,7 +428,8 @@ static int grey_sharpen(const struct dk_grey *src, struct dk_grey *dst, struct d
                     long px = (long)x + dx;
                     long py = (long)y + dy;
 
-                    if (px < 0 || py < 0 || px >= (long)src->width || py >= (long)src->height)
+                    if (px < 0 || py < 0 || px >= (long)src->width ||
+                        py >= (long)src->height)
                         continue;
                     sum += src->rows[py][px];
                     n++;
@@ -430,8 +443,8 @@ static int grey_sharpen(const struct dk_grey *src, struct dk_grey *dst, struct d
 }
 
 /* The grey levels below which lo_pct and hi_pct percent of pixels lie. */
-static void grey_percentiles(const struct dk_grey *g, unsigned lo_pct, unsigned hi_pct,
-                             int *lo, int *hi)
+static void grey_percentiles(const struct dk_grey *g, unsigned lo_pct,
+                             unsigned hi_pct, int *lo, int *hi)
 {
     size_t hist[256] = {0};
     size_t n = (size_t)g->width * g->height;
@@ -456,7 +469,8 @@ static void grey_percentiles(const struct dk_grey *g, unsigned lo_pct, unsigned 
 
 /* Spread the levels between the 1st and 99th percentile over 0..255: a
  * grey-on-grey photo taken in poor light gets the contrast zbar expects. */
-static int grey_stretch(const struct dk_grey *src, struct dk_grey *dst, struct dk_error *err)
+static int grey_stretch(const struct dk_grey *src, struct dk_grey *dst,
+                        struct dk_error *err)
 {
     size_t n = (size_t)src->width * src->height;
     int lo, hi;
@@ -465,7 +479,7 @@ static int grey_stretch(const struct dk_grey *src, struct dk_grey *dst, struct d
     grey_percentiles(src, 1, 99, &lo, &hi);
     if (hi - lo < STRETCH_RANGE_MIN)
         return dk_error_set(err, DK_ENODATA, "image too flat to stretch");
-    rc = grey_like(dst, src->width, src->height, err);
+    rc = grey_alloc(dst, src->width, src->height, err);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < n; i++) {
@@ -479,7 +493,8 @@ static int grey_stretch(const struct dk_grey *src, struct dk_grey *dst, struct d
 /* Black where a pixel is clearly darker than the mean of its
  * neighbourhood, white elsewhere: uneven light (a shadow across half a
  * label, glare on the other) defeats one threshold for the whole image. */
-static int grey_threshold(const struct dk_grey *src, struct dk_grey *dst, struct dk_error *err)
+static int grey_threshold(const struct dk_grey *src, struct dk_grey *dst,
+                          struct dk_error *err)
 {
     uint32_t w = src->width;
     uint32_t h = src->height;
@@ -489,7 +504,7 @@ static int grey_threshold(const struct dk_grey *src, struct dk_grey *dst, struct
 
     if (r < 8)
         r = 8;
-    rc = grey_like(dst, w, h, err);
+    rc = grey_alloc(dst, w, h, err);
     if (rc != 0)
         return rc;
     sum = calloc((size_t)(w + 1) * (h + 1), sizeof(*sum));
@@ -501,7 +516,8 @@ static int grey_threshold(const struct dk_grey *src, struct dk_grey *dst, struct
 
         for (uint32_t x = 0; x < w; x++) {
             row += src->rows[y][x];
-            sum[(size_t)(y + 1) * (w + 1) + x + 1] = sum[(size_t)y * (w + 1) + x + 1] + row;
+            sum[(size_t)(y + 1) * (w + 1) + x + 1] =
+                sum[(size_t)y * (w + 1) + x + 1] + row;
         }
     }
     for (uint32_t y = 0; y < h; y++) {
@@ -511,13 +527,16 @@ static int grey_threshold(const struct dk_grey *src, struct dk_grey *dst, struct
         for (uint32_t x = 0; x < w; x++) {
             uint32_t x0 = x > r ? x - r : 0;
             uint32_t x1 = x + r + 1 < w ? x + r + 1 : w;
-            uint64_t total = sum[(size_t)y1 * (w + 1) + x1] - sum[(size_t)y0 * (w + 1) + x1] -
-                             sum[(size_t)y1 * (w + 1) + x0] + sum[(size_t)y0 * (w + 1) + x0];
+            uint64_t total = sum[(size_t)y1 * (w + 1) + x1] -
+                             sum[(size_t)y0 * (w + 1) + x1] -
+                             sum[(size_t)y1 * (w + 1) + x0] +
+                             sum[(size_t)y0 * (w + 1) + x0];
             uint64_t area = (uint64_t)(x1 - x0) * (y1 - y0);
 
             /* The margin of 8 levels keeps flat paper white instead of
              * turning its grain into specks. */
-            dst->rows[y][x] = (uint64_t)src->rows[y][x] * area + 8 * area < total ? 0 : 255;
+            dst->rows[y][x] =
+                (uint64_t)src->rows[y][x] * area + 8 * area < total ? 0 : 255;
         }
     }
     free(sum);
@@ -536,20 +555,22 @@ static int grey_threshold(const struct dk_grey *src, struct dk_grey *dst, struct
 /* Bar and space widths in modules of the 106 symbol characters, by value
  * (ISO/IEC 15417 table 1); the stop character 106 has a seventh element. */
 static const char code128_widths[107][7] = {
-    "212222", "222122", "222221", "121223", "121322", "131222", "122213", "122312",
-    "132212", "221213", "221312", "231212", "112232", "122132", "122231", "113222",
-    "123122", "123221", "223211", "221132", "221231", "213212", "223112", "312131",
-    "311222", "321122", "321221", "312212", "322112", "322211", "212123", "212321",
-    "232121", "111323", "131123", "131321", "112313", "132113", "132311", "211313",
-    "231113", "231311", "112133", "112331", "132131", "113123", "113321", "133121",
-    "313121", "211331", "231131", "213113", "213311", "213131", "311123", "311321",
-    "331121", "312113", "312311", "332111", "314111", "221411", "431111", "111224",
-    "111422", "121124", "121421", "141122", "141221", "112214", "112412", "122114",
-    "122411", "142112", "142211", "241211", "221114", "413111", "241112", "134111",
-    "111242", "121142", "121241", "114212", "124112", "124211", "411212", "421112",
-    "421211", "212141", "214121", "412121", "111143", "111341", "131141", "114113",
-    "114311", "411113", "411311", "113141", "114131", "311141", "411131", "211412",
-    "211214", "211232", "233111",
+    "212222", "222122", "222221", "121223", "121322", "131222", "122213",
+    "122312", "132212", "221213", "221312", "231212", "112232", "122132",
+    "122231", "113222", "123122", "123221", "223211", "221132", "221231",
+    "213212", "223112", "312131", "311222", "321122", "321221", "312212",
+    "322112", "322211", "212123", "212321", "232121", "111323", "131123",
+    "131321", "112313", "132113", "132311", "211313", "231113", "231311",
+    "112133", "112331", "132131", "113123", "113321", "133121", "313121",
+    "211331", "231131", "213113", "213311", "213131", "311123", "311321",
+    "331121", "312113", "312311", "332111", "314111", "221411", "431111",
+    "111224", "111422", "121124", "121421", "141122", "141221", "112214",
+    "112412", "122114", "122411", "142112", "142211", "241211", "221114",
+    "413111", "241112", "134111", "111242", "121142", "121241", "114212",
+    "124112", "124211", "411212", "421112", "421211", "212141", "214121",
+    "412121", "111143", "111341", "131141", "114113", "114311", "411113",
+    "411311", "113141", "114131", "311141", "411131", "211412", "211214",
+    "211232", "233111",
 };
 
 enum {
@@ -578,7 +599,8 @@ static int code128_char(const uint32_t *r)
     if (total < 11)
         return -1;
     for (int i = 0; i < 6; i++) {
-        uint32_t m = (r[i] * 22 + total) / (2 * total); /* round(r * 11 / total) */
+        uint32_t m =
+            (r[i] * 22 + total) / (2 * total); /* round(r * 11 / total) */
 
         if (m < 1 || m > 4)
             return -1;
@@ -620,7 +642,8 @@ static bool code128_text(const int *v, size_t n, struct dk_c128_text *t)
 
         shift = false;
         if (set == 2 && c < 100) {
-            if (!c128_put(t, '0' + c / 10, false) || !c128_put(t, '0' + c % 10, false))
+            if (!c128_put(t, '0' + c / 10, false) ||
+                !c128_put(t, '0' + c % 10, false))
                 return false;
             continue;
         }
@@ -645,7 +668,8 @@ static bool code128_text(const int *v, size_t n, struct dk_c128_text *t)
             set = C128_CODE_A - c;
             continue;
         }
-        if (!c128_put(t, cur == 0 && c >= 64 ? c - 64 : c + 32, latched != fnc4))
+        if (!c128_put(t, cur == 0 && c >= 64 ? c - 64 : c + 32,
+                      latched != fnc4))
             return false;
         fnc4 = false;
     }
@@ -685,8 +709,8 @@ static bool code128_runs(const uint32_t *runs, size_t n, struct dk_c128_text *t)
 /* Runs of dark and light along n pixels at px (step apart), split at the
  * midpoint of the line's darkest and lightest, starting at the first dark
  * run.  reverse reads the line from its far end. */
-static size_t line_runs(const unsigned char *px, size_t n, size_t step, bool reverse,
-                        uint32_t *runs, size_t max)
+static size_t line_runs(const unsigned char *px, size_t n, size_t step,
+                        bool reverse, uint32_t *runs, size_t max)
 {
     unsigned char lo = 255, hi = 0;
     size_t count = 0;
@@ -730,7 +754,8 @@ static bool code128_reread(const struct dk_grey *g, const zbar_symbol_t *s,
 
     /* Sixteen lines are plenty: a clean symbol reads on the first. */
     for (unsigned i = 0; runs != NULL && i < points && i < 16 && !found; i++) {
-        int at = vertical ? zbar_symbol_get_loc_x(s, i) : zbar_symbol_get_loc_y(s, i);
+        int at = vertical ? zbar_symbol_get_loc_x(s, i)
+                          : zbar_symbol_get_loc_y(s, i);
         const unsigned char *px;
         size_t n, step, count;
 
@@ -808,13 +833,15 @@ static void tally_free(struct dk_tally *t)
     t->n = 0;
 }
 
-static int tally_add(struct dk_tally *t, zbar_symbol_type_t type, const char *data, size_t len,
-                     int quality, unsigned pass, struct dk_error *err)
+static int tally_add(struct dk_tally *t, zbar_symbol_type_t type,
+                     const char *data, size_t len, int quality, unsigned pass,
+                     struct dk_error *err)
 {
     struct dk_candidate *c = NULL;
 
     for (size_t i = 0; i < t->n && c == NULL; i++) {
-        if (t->c[i].type == type && t->c[i].len == len && memcmp(t->c[i].data, data, len) == 0)
+        if (t->c[i].type == type && t->c[i].len == len &&
+            memcmp(t->c[i].data, data, len) == 0)
             c = &t->c[i];
     }
     if (c == NULL) {
@@ -824,7 +851,8 @@ static int tally_add(struct dk_tally *t, zbar_symbol_type_t type, const char *da
         memset(c, 0, sizeof(*c));
         c->data = malloc(len + 1);
         if (c->data == NULL)
-            return dk_error_set(err, -ENOMEM, "cannot copy barcode data: out of memory");
+            return dk_error_set(err, -ENOMEM,
+                                "cannot copy barcode data: out of memory");
         memcpy(c->data, data, len);
         c->data[len] = '\0';
         c->type = type;
@@ -898,8 +926,8 @@ static uint32_t long_side(const struct dk_grey *g)
 /* One step from src into dst.  DK_ENODATA means the step does not apply
  * to this image (too large to enlarge, too flat to stretch); other
  * negatives are failures. */
-static int pass_step(enum dk_step step, const struct dk_grey *src, struct dk_grey *dst,
-                     struct dk_error *err)
+static int pass_step(enum dk_step step, const struct dk_grey *src,
+                     struct dk_grey *dst, struct dk_error *err)
 {
     switch (step) {
     case DK_STEP_END:
@@ -937,8 +965,8 @@ static int pass_step(enum dk_step step, const struct dk_grey *src, struct dk_gre
 }
 
 /* Build pass p's image from the work image w into out (empty on entry). */
-static int pass_image(const struct dk_pass *p, const struct dk_grey *w, struct dk_grey *out,
-                      struct dk_error *err)
+static int pass_image(const struct dk_pass *p, const struct dk_grey *w,
+                      struct dk_grey *out, struct dk_error *err)
 {
     struct dk_grey cur = {0};
     int rc = DK_ENODATA;
@@ -971,7 +999,8 @@ static bool passes_independent(unsigned a, unsigned b)
             break;
         if (s == DK_STEP_PAD)
             continue;
-        for (size_t k = 0; k < PASS_STEPS_MAX && passes[b].steps[k] != DK_STEP_END; k++) {
+        for (size_t k = 0;
+             k < PASS_STEPS_MAX && passes[b].steps[k] != DK_STEP_END; k++) {
             if (passes[b].steps[k] == s)
                 return false;
         }
@@ -983,7 +1012,8 @@ static bool independent_agreement(uint32_t mask)
 {
     for (unsigned a = 0; a < PASS_COUNT; a++) {
         for (unsigned b = a + 1; b < PASS_COUNT; b++) {
-            if ((mask >> a & 1u) && (mask >> b & 1u) && passes_independent(a, b))
+            if ((mask >> a & 1u) && (mask >> b & 1u) &&
+                passes_independent(a, b))
                 return true;
         }
     }
@@ -1006,7 +1036,8 @@ static int symbology_family(zbar_symbol_type_t type)
 }
 
 /* Whether any pass read a different text of c's family in this image. */
-static bool candidate_contested(const struct dk_tally *t, const struct dk_candidate *c)
+static bool candidate_contested(const struct dk_tally *t,
+                                const struct dk_candidate *c)
 {
     for (size_t i = 0; i < t->n; i++) {
         const struct dk_candidate *o = &t->c[i];
@@ -1027,10 +1058,12 @@ static bool candidate_contested(const struct dk_tally *t, const struct dk_candid
  *     and no pass read a different text of the same family.
  *   - no check (Code 39): as a check character, and on top of that read on
  *     at least two scan lines of one pass. */
-static bool candidate_trusted(const struct dk_tally *t, const struct dk_candidate *c)
+static bool candidate_trusted(const struct dk_tally *t,
+                              const struct dk_candidate *c)
 {
     bool plain = (c->passes & 1u) != 0;
-    bool agreed = independent_agreement(c->passes) && !candidate_contested(t, c);
+    bool agreed =
+        independent_agreement(c->passes) && !candidate_contested(t, c);
 
     switch (symbology_check(c->type)) {
     case DK_CHECK_STRONG:
@@ -1067,13 +1100,16 @@ static zbar_image_scanner_t *scanner_new(void)
     if (scanner == NULL)
         return NULL;
     zbar_image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
-    for (size_t i = 0; i < sizeof(wanted_symbologies) / sizeof(wanted_symbologies[0]); i++)
-        zbar_image_scanner_set_config(scanner, wanted_symbologies[i], ZBAR_CFG_ENABLE, 1);
+    for (size_t i = 0;
+         i < sizeof(wanted_symbologies) / sizeof(wanted_symbologies[0]); i++)
+        zbar_image_scanner_set_config(scanner, wanted_symbologies[i],
+                                      ZBAR_CFG_ENABLE, 1);
     /* Without ZBAR_CFG_BINARY zbar guesses a character set for QR byte mode
      * and converts the data to UTF-8, which changes the bytes of a signed
      * receipt; with it the data comes back as encoded. */
     zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1);
-    zbar_image_scanner_set_config(scanner, ZBAR_CODE39, ZBAR_CFG_MIN_LEN, CODE39_MIN_LEN);
+    zbar_image_scanner_set_config(scanner, ZBAR_CODE39, ZBAR_CFG_MIN_LEN,
+                                  CODE39_MIN_LEN);
     /* Scan every row and column: the passes below assume zbar looks along
      * both axes, in both directions. */
     zbar_image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_X_DENSITY, 1);
@@ -1082,23 +1118,25 @@ static zbar_image_scanner_t *scanner_new(void)
 }
 
 /* Run zbar over g and add what it finds to t as pass number pass. */
-static int scan_pass(zbar_image_scanner_t *scanner, const struct dk_grey *g, unsigned pass,
-                     struct dk_tally *t, struct dk_error *err)
+static int scan_pass(zbar_image_scanner_t *scanner, const struct dk_grey *g,
+                     unsigned pass, struct dk_tally *t, struct dk_error *err)
 {
     zbar_image_t *image = zbar_image_create();
     int rc = 0;
 
     if (image == NULL)
-        return dk_error_set(err, -ENOMEM, "cannot start the barcode scanner: out of memory");
+        return dk_error_set(err, -ENOMEM,
+                            "cannot start the barcode scanner: out of memory");
     zbar_image_set_format(image, zbar_fourcc('Y', '8', '0', '0'));
     zbar_image_set_size(image, g->width, g->height);
-    zbar_image_set_data(image, g->pix, (unsigned long)g->width * g->height, NULL);
+    zbar_image_set_data(image, g->pix, (unsigned long)g->width * g->height,
+                        NULL);
     if (zbar_scan_image(scanner, image) < 0) {
         rc = dk_error_set(err, -EIO, "the barcode scanner failed on the image");
         goto out;
     }
-    for (const zbar_symbol_t *s = zbar_image_first_symbol(image); s != NULL && rc == 0;
-         s = zbar_symbol_next(s)) {
+    for (const zbar_symbol_t *s = zbar_image_first_symbol(image);
+         s != NULL && rc == 0; s = zbar_symbol_next(s)) {
         zbar_symbol_type_t type = zbar_symbol_get_type(s);
         const char *data = zbar_symbol_get_data(s);
         size_t len = zbar_symbol_get_data_length(s);
@@ -1113,8 +1151,9 @@ static int scan_pass(zbar_image_scanner_t *scanner, const struct dk_grey *g, uns
              * 0.23.92), drop code128_reread, because until then a symbol
              * our simple re-read cannot follow may hide an extended
              * character behind zbar's 7-bit text. */
-            log_debug("barcode pass %s: Code 128 not read again; zbar's text kept",
-                      passes[pass].name);
+            log_debug(
+                "barcode pass %s: Code 128 not read again; zbar's text kept",
+                passes[pass].name);
         }
         log_debug("barcode pass %s: %s quality %d: %.*s", passes[pass].name,
                   zbar_get_symbol_name(type), quality, (int)len, data);
@@ -1128,7 +1167,8 @@ out:
 /* The passes after the plain one, until one of them makes a text
  * trusted.  Returns how many symbols were handed to fn, or a negative. */
 static int scan_harder(zbar_image_scanner_t *scanner, const struct dk_grey *g,
-                       struct dk_tally *t, dk_barcode_fn fn, void *user, struct dk_error *err)
+                       struct dk_tally *t, dk_barcode_fn fn, void *user,
+                       struct dk_error *err)
 {
     struct dk_grey shrunk = {0};
     const struct dk_grey *w = g;
@@ -1136,7 +1176,8 @@ static int scan_harder(zbar_image_scanner_t *scanner, const struct dk_grey *g,
     int rc = 0;
 
     if (long_side(g) > WORK_SIDE_MAX) {
-        rc = grey_shrink(g, (long_side(g) + WORK_SIDE_MAX - 1) / WORK_SIDE_MAX, &shrunk, err);
+        rc = grey_shrink(g, (long_side(g) + WORK_SIDE_MAX - 1) / WORK_SIDE_MAX,
+                         &shrunk, err);
         if (rc != 0)
             goto out;
         w = &shrunk;
@@ -1168,7 +1209,8 @@ static int decode_grey(const struct dk_grey *g, dk_barcode_fn fn, void *user,
     int rc;
 
     if (scanner == NULL || t == NULL) {
-        rc = dk_error_set(err, -ENOMEM, "cannot start the barcode scanner: out of memory");
+        rc = dk_error_set(err, -ENOMEM,
+                          "cannot start the barcode scanner: out of memory");
         goto out;
     }
     rc = scan_pass(scanner, g, 0, t, err);
@@ -1186,15 +1228,17 @@ out:
     return rc;
 }
 
-int barcode_image_decode_buffer(const unsigned char *buf, size_t len, dk_barcode_fn fn,
-                                void *user, struct dk_error *err)
+int barcode_image_decode_buffer(const unsigned char *buf, size_t len,
+                                dk_barcode_fn fn, void *user,
+                                struct dk_error *err)
 {
     struct dk_grey grey = {0};
     int rc;
 
     if (buf != NULL && len >= sizeof(png_magic) &&
         memcmp(buf, png_magic, sizeof(png_magic)) == 0) {
-        struct dk_png_in in = {.buf = buf, .len = len, .grey = &grey, .err = err};
+        struct dk_png_in in = {
+            .buf = buf, .len = len, .grey = &grey, .err = err};
 
         rc = png_to_grey(&in);
     } else if (buf != NULL && len >= sizeof(jpeg_magic) &&
@@ -1207,10 +1251,12 @@ int barcode_image_decode_buffer(const unsigned char *buf, size_t len, dk_barcode
         /* TODO(build): when the Makefile links libjpeg, define
          * DK_HAVE_LIBJPEG there and drop this branch, because camera
          * photos of receipts arrive as JPEG. */
-        rc = dk_error_set(err, DK_EINPUT, "cannot read JPEG image: built without libjpeg");
+        rc = dk_error_set(err, DK_EINPUT,
+                          "cannot read JPEG image: built without libjpeg");
 #endif
     } else {
-        rc = dk_error_set(err, DK_EINPUT, "not an image we read (expected PNG or JPEG)");
+        rc = dk_error_set(err, DK_EINPUT,
+                          "not an image we read (expected PNG or JPEG)");
     }
     if (rc == 0)
         rc = decode_grey(&grey, fn, user, err);
@@ -1229,20 +1275,24 @@ static int read_whole_file(const char *path, unsigned char **buf, size_t *len,
     *buf = NULL;
     if (fd < 0) {
         rc = -errno;
-        return dk_error_set(err, rc, "cannot open image %s: %s", path, strerror(-rc));
+        return dk_error_set(err, rc, "cannot open image %s: %s", path,
+                            strerror(-rc));
     }
     if (fstat(fd, &st) != 0) {
-        rc = dk_error_set(err, -errno, "cannot read image %s: %s", path, strerror(errno));
+        rc = dk_error_set(err, -errno, "cannot read image %s: %s", path,
+                          strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > IMAGE_FILE_MAX) {
-        rc = dk_error_set(err, DK_EINPUT, "image %s is not a regular file of at most %u bytes",
+        rc = dk_error_set(err, DK_EINPUT,
+                          "image %s is not a regular file of at most %u bytes",
                           path, IMAGE_FILE_MAX);
         goto out;
     }
     *buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
     if (*buf == NULL) {
-        rc = dk_error_set(err, -ENOMEM, "cannot read image %s: out of memory", path);
+        rc = dk_error_set(err, -ENOMEM, "cannot read image %s: out of memory",
+                          path);
         goto out;
     }
     while (got < (size_t)st.st_size) {
@@ -1251,7 +1301,8 @@ static int read_whole_file(const char *path, unsigned char **buf, size_t *len,
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rc = dk_error_set(err, -errno, "cannot read image %s: %s", path, strerror(errno));
+            rc = dk_error_set(err, -errno, "cannot read image %s: %s", path,
+                              strerror(errno));
             goto out;
         }
         if (r == 0)
@@ -1320,8 +1371,8 @@ static bool utf8_valid(const unsigned char *s, size_t len)
                 return false;
             cp = (cp << 6) | (s[i + k] & 0x3f);
         }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
             return false;
         i += n + 1;
     }

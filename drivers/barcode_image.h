@@ -12,8 +12,8 @@
  * too: QR byte mode is returned raw, not re-encoded; Code 128 extended
  * characters (FNC4) are ISO 8859-1 bytes 0x80-0xff.  symbology is zbar's
  * name, e.g. "QR-Code", "CODE-128", "EAN-13". */
-typedef void (*dk_barcode_fn)(const char *symbology, const char *data, size_t len,
-                              void *user);
+typedef void (*dk_barcode_fn)(const char *symbology, const char *data,
+                              size_t len, void *user);
 
 /* Decode every symbol in the image file at path (PNG or JPEG, told by its
  * first bytes).  Returns the number of symbols (0 when none), -errno when
@@ -49,8 +49,9 @@ int barcode_image_decode_file(const char *path, dk_barcode_fn fn, void *user,
                               struct dk_error *err);
 
 /* The same for an image already in memory (len bytes at buf). */
-int barcode_image_decode_buffer(const unsigned char *buf, size_t len, dk_barcode_fn fn,
-                                void *user, struct dk_error *err);
+int barcode_image_decode_buffer(const unsigned char *buf, size_t len,
+                                dk_barcode_fn fn, void *user,
+                                struct dk_error *err);
 
 /* The text of a symbol as UTF-8, for people and for CSV.  Linear symbols
  * (Code 128 with FNC4, Code 39, EAN/UPC) carry ISO 8859-1, so each byte

@@ -76,11 +76,12 @@ static uint64_t mono_now_ns(void)
 }
 
 /* Whether this sighting continues the last scan (and so is no new one). */
-static bool camera_same_presentation(struct camera_scanner *c, zbar_symbol_type_t type,
-                                     const char *data, size_t len, uint64_t now)
+static bool camera_same_presentation(struct camera_scanner *c,
+                                     zbar_symbol_type_t type, const char *data,
+                                     size_t len, uint64_t now)
 {
-    bool same = c->last_seen_ns != 0 && type == c->last_type && len == c->last_len &&
-                memcmp(data, c->last, len) == 0 &&
+    bool same = c->last_seen_ns != 0 && type == c->last_type &&
+                len == c->last_len && memcmp(data, c->last, len) == 0 &&
                 now - c->last_seen_ns < (uint64_t)CAMERA_HOLD_MS * 1000000u;
 
     if (!same) {
@@ -92,7 +93,8 @@ static bool camera_same_presentation(struct camera_scanner *c, zbar_symbol_type_
     return same;
 }
 
-static void camera_send(struct camera_scanner *c, const zbar_symbol_t *s, uint64_t now)
+static void camera_send(struct camera_scanner *c, const zbar_symbol_t *s,
+                        uint64_t now)
 {
     struct camera_record rec;
     const char *data = zbar_symbol_get_data(s);
@@ -112,7 +114,8 @@ static void camera_send(struct camera_scanner *c, const zbar_symbol_t *s, uint64
     /* A full pipe means the kiosk loop has left a hundred scans unread; the
      * person will scan again, and blocking here would stall the camera. */
     if (n < 0)
-        log_warn("scanner %s: dropped a camera scan: %s", c->name, strerror(errno));
+        log_warn("scanner %s: dropped a camera scan: %s", c->name,
+                 strerror(errno));
 }
 
 /* zbar's thread: called with each decoded frame. */
@@ -129,8 +132,9 @@ static void camera_on_frame(zbar_image_t *image, const void *user)
          * with a negative count: not yet a reading to act on. */
         if (zbar_symbol_get_count(s) < 0)
             continue;
-        if (camera_same_presentation(c, zbar_symbol_get_type(s), zbar_symbol_get_data(s),
-                                     len > DK_SCAN_EVENT_MAX ? DK_SCAN_EVENT_MAX : len, now))
+        if (camera_same_presentation(
+                c, zbar_symbol_get_type(s), zbar_symbol_get_data(s),
+                len > DK_SCAN_EVENT_MAX ? DK_SCAN_EVENT_MAX : len, now))
             continue;
         camera_send(c, s, now);
     }
@@ -143,7 +147,8 @@ static int camera_fd(const struct dk_scanner *s)
     return c->rd;
 }
 
-static int camera_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_error *err)
+static int camera_next(struct dk_scanner *s, struct dk_scan_event *ev,
+                       struct dk_error *err)
 {
     struct camera_scanner *c = s->impl;
     struct camera_record rec;
@@ -155,10 +160,11 @@ static int camera_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk
     if (n < 0 && errno == EAGAIN)
         return 0;
     if (n < 0)
-        return dk_error_set(err, -errno, "cannot read scanner %s on %s: %s", s->name,
-                            s->device, strerror(errno));
+        return dk_error_set(err, -errno, "cannot read scanner %s on %s: %s",
+                            s->name, s->device, strerror(errno));
     if (n != (ssize_t)sizeof(rec))
-        return dk_error_set(err, -ENODEV, "scanner %s on %s is gone", s->name, s->device);
+        return dk_error_set(err, -ENODEV, "scanner %s on %s is gone", s->name,
+                            s->device);
     memcpy(ev->text, rec.text, rec.len);
     ev->text[rec.len] = '\0';
     ev->len = rec.len;
@@ -202,7 +208,8 @@ static void zbar_reason(const zbar_processor_t *proc, char *out, size_t size)
     size_t n = 0;
     bool space = false;
 
-    for (const char *p = msg != NULL ? msg : "unknown zbar error"; *p != '\0'; p++) {
+    for (const char *p = msg != NULL ? msg : "unknown zbar error"; *p != '\0';
+         p++) {
         bool blank = *p == '\n' || *p == ' ' || *p == '\t';
 
         if (blank) {
@@ -221,8 +228,10 @@ static void zbar_reason(const zbar_processor_t *proc, char *out, size_t size)
 static void camera_configure(zbar_processor_t *proc)
 {
     zbar_processor_set_config(proc, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
-    for (size_t i = 0; i < sizeof(camera_symbologies) / sizeof(camera_symbologies[0]); i++)
-        zbar_processor_set_config(proc, camera_symbologies[i], ZBAR_CFG_ENABLE, 1);
+    for (size_t i = 0;
+         i < sizeof(camera_symbologies) / sizeof(camera_symbologies[0]); i++)
+        zbar_processor_set_config(proc, camera_symbologies[i], ZBAR_CFG_ENABLE,
+                                  1);
     /* As in barcode_image.c: QR bytes as encoded, not re-encoded to UTF-8. */
     zbar_processor_set_config(proc, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1);
 }
@@ -231,7 +240,8 @@ static void camera_configure(zbar_processor_t *proc)
  * from next, because today zbar's thread stops quietly and the kiosk sees
  * a scanner that never scans; zbar 0.23's processor offers no callback for
  * that, so it needs a watch on the device node. */
-int scanner_camera_open(struct dk_scanner *s, const struct dk_scanner_config *cfg,
+int scanner_camera_open(struct dk_scanner *s,
+                        const struct dk_scanner_config *cfg,
                         struct dk_error *err)
 {
     struct camera_scanner *c = calloc(1, sizeof(*c));
@@ -251,30 +261,31 @@ int scanner_camera_open(struct dk_scanner *s, const struct dk_scanner_config *cf
      * opening it ourselves first gives the operator the usual one. */
     probe = open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (probe < 0)
-        return dk_error_set(err, -errno, "cannot open scanner %s: %s: %s", cfg->name,
-                            cfg->device, strerror(errno));
+        return dk_error_set(err, -errno, "cannot open scanner %s: %s: %s",
+                            cfg->name, cfg->device, strerror(errno));
     close(probe);
 
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-        return dk_error_set(err, -errno, "cannot open scanner %s: pipe: %s", cfg->name,
-                            strerror(errno));
+        return dk_error_set(err, -errno, "cannot open scanner %s: pipe: %s",
+                            cfg->name, strerror(errno));
     c->rd = fds[0];
     c->wr = fds[1];
 
     c->proc = zbar_processor_create(1);
     if (c->proc == NULL)
-        return dk_error_set(err, -ENOMEM, "cannot open scanner %s: out of memory", cfg->name);
+        return dk_error_set(err, -ENOMEM,
+                            "cannot open scanner %s: out of memory", cfg->name);
     camera_configure(c->proc);
     zbar_processor_set_data_handler(c->proc, camera_on_frame, c);
     if (zbar_processor_init(c->proc, cfg->device, 0) != 0) {
         zbar_reason(c->proc, why, sizeof(why));
-        return dk_error_set(err, -ENODEV, "cannot open scanner %s: %s: %s", cfg->name,
-                            cfg->device, why);
+        return dk_error_set(err, -ENODEV, "cannot open scanner %s: %s: %s",
+                            cfg->name, cfg->device, why);
     }
     if (zbar_processor_set_active(c->proc, 1) != 0) {
         zbar_reason(c->proc, why, sizeof(why));
-        return dk_error_set(err, -EIO, "cannot start scanner %s on %s: %s", cfg->name,
-                            cfg->device, why);
+        return dk_error_set(err, -EIO, "cannot start scanner %s on %s: %s",
+                            cfg->name, cfg->device, why);
     }
     return 0;
 }

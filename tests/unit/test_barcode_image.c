@@ -28,7 +28,8 @@ struct seen {
     size_t len;
 };
 
-static void remember(const char *symbology, const char *data, size_t len, void *user)
+static void remember(const char *symbology, const char *data, size_t len,
+                     void *user)
 {
     struct seen *s = user;
 
@@ -45,7 +46,8 @@ struct image {
     unsigned h;
 };
 
-static void image_new(struct image *im, unsigned w, unsigned h, unsigned char fill)
+static void image_new(struct image *im, unsigned w, unsigned h,
+                      unsigned char fill)
 {
     im->w = w;
     im->h = h;
@@ -55,20 +57,23 @@ static void image_new(struct image *im, unsigned w, unsigned h, unsigned char fi
 }
 
 /* 8-bit grey PNG in memory; caller frees *out. */
-static void image_png(const struct image *im, unsigned char **out, size_t *out_len)
+static void image_png(const struct image *im, unsigned char **out,
+                      size_t *out_len)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_structp png =
+        png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png_create_info_struct(png);
 
     assert_non_null(f);
     assert_non_null(info);
     assert_int_equal(setjmp(png_jmpbuf(png)), 0);
     png_init_io(png, f);
-    png_set_IHDR(png, info, im->w, im->h, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, im->w, im->h, 8, PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
     for (unsigned y = 0; y < im->h; y++)
         png_write_row(png, im->pix + (size_t)y * im->w);
@@ -96,8 +101,8 @@ static int decode_image(const struct image *im, struct seen *seen)
 enum qr_draw { QR_PLAIN, QR_INVERTED, QR_TURNED_90 };
 
 /* text as a QR code, scale pixels a module, a quiet zone of qz modules. */
-static void draw_qr(const char *text, unsigned scale, unsigned qz, enum qr_draw how,
-                    struct image *im)
+static void draw_qr(const char *text, unsigned scale, unsigned qz,
+                    enum qr_draw how, struct image *im)
 {
     QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
     unsigned side;
@@ -110,13 +115,15 @@ static void draw_qr(const char *text, unsigned scale, unsigned qz, enum qr_draw 
         for (unsigned mx = 0; mx < (unsigned)qr->width; mx++) {
             /* Turned 90 degrees clockwise: module (mx, my) lands at
              * (width - 1 - my, mx). */
-            unsigned dx = how == QR_TURNED_90 ? (unsigned)qr->width - 1 - my : mx;
+            unsigned dx =
+                how == QR_TURNED_90 ? (unsigned)qr->width - 1 - my : mx;
             unsigned dy = how == QR_TURNED_90 ? mx : my;
 
             if ((qr->data[my * (unsigned)qr->width + mx] & 1) == 0)
                 continue;
             for (unsigned y = 0; y < scale; y++)
-                memset(im->pix + (size_t)((dy + qz) * scale + y) * side + (dx + qz) * scale,
+                memset(im->pix + (size_t)((dy + qz) * scale + y) * side +
+                           (dx + qz) * scale,
                        dark, scale);
         }
     }
@@ -212,10 +219,12 @@ static void test_stripes_give_nothing(void **state)
  * check character 61 ((104 + 100 + 2*83 + 3*99 + 4*12 + 5*34) mod 103),
  * Stop.  zbar alone returns "s1234". */
 static const char *const fnc4_symbol[] = {
-    "211214", "114131", "114212", "113141", "112232", "131123", "221411", "2331112",
+    "211214", "114131", "114212", "113141",
+    "112232", "131123", "221411", "2331112",
 };
 
-static void draw_widths(const char *const *chars, size_t n, unsigned scale, struct image *im)
+static void draw_widths(const char *const *chars, size_t n, unsigned scale,
+                        struct image *im)
 {
     unsigned modules = 20; /* quiet zones of 10 modules */
     unsigned x;
@@ -245,22 +254,30 @@ static void test_code128_fnc4_gives_latin1_byte(void **state)
     struct image im;
 
     (void)state;
-    draw_widths(fnc4_symbol, sizeof(fnc4_symbol) / sizeof(fnc4_symbol[0]), 3, &im);
+    draw_widths(fnc4_symbol, sizeof(fnc4_symbol) / sizeof(fnc4_symbol[0]), 3,
+                &im);
     assert_int_equal(decode_image(&im, &seen), 1);
     assert_string_equal(seen.symbology, "CODE-128");
     assert_int_equal(seen.len, 5);
-    assert_memory_equal(seen.data, "\xf3" "1234", 5);
+    assert_memory_equal(seen.data,
+                        "\xf3"
+                        "1234",
+                        5);
 }
 
 static void test_utf8_of_code128_latin1(void **state)
 {
     size_t len = 0;
-    char *s = barcode_image_utf8("CODE-128", "\xf3" "1234", 5, &len);
+    char *s = barcode_image_utf8("CODE-128",
+                                 "\xf3"
+                                 "1234",
+                                 5, &len);
 
     (void)state;
     assert_non_null(s);
     assert_int_equal(len, 6);
-    assert_string_equal(s, "\xc3\xb3" "1234");
+    assert_string_equal(s, "\xc3\xb3"
+                           "1234");
     free(s);
 }
 
@@ -303,8 +320,9 @@ static void test_camera_missing_device_names_it(void **state)
     (void)state;
     assert_int_equal(scanner_open(&cfg, &s, &err), -ENOENT);
     assert_null(s);
-    assert_string_equal(err.msg, "cannot open scanner lobby-camera: /nonexistent/video7: "
-                                 "No such file or directory");
+    assert_string_equal(
+        err.msg, "cannot open scanner lobby-camera: /nonexistent/video7: "
+                 "No such file or directory");
 }
 
 int main(void)
