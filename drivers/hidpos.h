@@ -5,9 +5,10 @@
  * The Usage Tables name the fields of a Scanned Data Report (usage 0x12):
  * Symbology Identifier 1-3 (0xFB-0xFD), Decoded Data (0xFE) and Decode Data
  * Continued (0xFF), but leave their order and sizes to each report
- * descriptor.  The scanners in use (Honeywell, Zebra, Datalogic and Access-IS
- * in HID-POS mode) agree on one 64-byte layout, as printed in the Access-IS
- * LSR116/LSR118/ATR110 product manuals, appendix "HID reports":
+ * descriptor.  The layout implemented by default is the 64-byte one printed
+ * in the Access-IS LSR116/LSR118/ATR110 product manuals (appendix "HID
+ * reports") and sent by Honeywell scanners in HID-POS mode (a reply read
+ * from a Honeywell Voyager starts 02 38 5D 58 30: ID 2, 56 bytes, "]X0"):
  *
  *   byte  0      report ID, 0x02
  *   byte  1      number of decoded data bytes in this report, 0-56
@@ -20,9 +21,14 @@
  * last with the continued bit set; the decoded data of all of them, in
  * order, is the barcode.  The report ID byte is there because the
  * descriptor declares report IDs (HID 1.11 section 5.6: every report then
- * starts with its ID).  Other vendors move the fields (one engine puts the
- * symbology at byte 62 and no AIM bytes up front), so the offsets live in a
- * struct dk_hidpos_layout rather than in the code. */
+ * starts with its ID).  Other makers move the fields (the QUIO QU-R-302
+ * engine manual puts data at bytes 2-57 and a one-byte symbology at byte
+ * 62), so the offsets live in a struct dk_hidpos_layout, not in the code.
+ *
+ * TODO(hidpos): when a scanner with another layout is met, read the
+ * offsets from its report descriptor (the Input items under usages
+ * 0xFB-0xFF) or from [scanner NAME] keys, because only the default layout
+ * is chosen today. */
 #ifndef DK_HIDPOS_H
 #define DK_HIDPOS_H
 

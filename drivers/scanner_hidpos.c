@@ -90,7 +90,8 @@ struct hidpos_scanner {
     int iface;
     struct libusb_transfer *xfer;
     bool in_flight;
-    bool lost; /* unplugged or failing; nothing more is read */
+    bool lost;    /* unplugged or failing; nothing more is read */
+    bool stalled; /* the endpoint halted; cleared outside the callback */
     int errors;
     uint8_t report[DK_HIDPOS_REPORT_MAX];
     struct dk_hidpos_assembler assembler;
@@ -261,6 +262,14 @@ static void LIBUSB_CALL on_transfer(struct libusb_transfer *xfer)
             give_up(h, -EIO, "keeps failing to send reports");
             return;
         }
+        /* A halted endpoint stalls every transfer until the host clears
+         * the halt (USB 2.0 section 9.4.1, Clear Feature ENDPOINT_HALT), a
+         * synchronous request libusb allows only outside callbacks. */
+        if (xfer->status == LIBUSB_TRANSFER_STALL) {
+            h->in_flight = false;
+            h->stalled = true;
+            return;
+        }
         break;
     }
     if (atomic_load(&h->stop)) {
@@ -332,8 +341,8 @@ static size_t report_desc_size(const struct libusb_interface_descriptor *alt)
 }
 
 /* Claim interface alt on handle and read its report descriptor (HID 1.11
- * section 7.1.1, Get_Descriptor to the interface; Linux's usbfs refuses
- * requests to an interface this process has not claimed).  1 when it
+ * section 7.1.1, Get_Descriptor to the interface; Linux's usbfs passes a
+ * request to an interface only once this process holds the interface).  1 when it
  * declares usage page 0x8C (the interface stays claimed), 0 when not (it
  * is released, and auto-detach gives it back to the kernel), or -errno. */
 static int claim_if_pos(libusb_device_handle *handle, const struct libusb_interface_descriptor *alt,
@@ -401,9 +410,12 @@ static int try_device(struct hidpos_scanner *h, libusb_device *dev, struct dk_er
         libusb_get_active_config_descriptor(dev, &config) != 0)
         return 0;
     for (int i = 0; i < config->bNumInterfaces && rc == 0; i++) {
-        const struct libusb_interface_descriptor *alt = &config->interface[i].altsetting[0];
+        const struct libusb_interface_descriptor *alt;
 
-        if (config->interface[i].num_altsetting < 1 || !candidate(h, alt))
+        if (config->interface[i].num_altsetting < 1)
+            continue;
+        alt = &config->interface[i].altsetting[0];
+        if (!candidate(h, alt))
             continue;
         if (handle == NULL) {
             rc = libusb_open(dev, &handle);
@@ -518,6 +530,19 @@ static int LIBUSB_CALL on_hotplug(libusb_context *ctx, libusb_device *dev,
     return 0;
 }
 
+static void clear_stall(struct hidpos_scanner *h)
+{
+    int rc = libusb_clear_halt(h->handle, h->xfer->endpoint);
+
+    h->stalled = false;
+    if (rc == 0)
+        rc = libusb_submit_transfer(h->xfer);
+    if (rc == 0)
+        h->in_flight = true;
+    else
+        give_up(h, errno_of(rc), libusb_strerror(rc));
+}
+
 static void *event_thread(void *arg)
 {
     struct hidpos_scanner *h = arg;
@@ -531,6 +556,8 @@ static void *event_thread(void *arg)
             log_error("scanner %s: cannot handle USB events: %s", h->name, libusb_strerror(rc));
             nanosleep(&(struct timespec){0, SLICE_MS * 1000000L}, NULL);
         }
+        if (h->stalled && !h->lost)
+            clear_stall(h);
         if (h->handle != NULL || h->lost || (h->n_arrivals == 0 && !h->rescan))
             continue;
         if (try_arrivals(h, true, &err) < 0 || (h->handle == NULL && err.msg[0] != '\0'))
