@@ -5,6 +5,7 @@
 #include "log.h"
 #include "scan.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -250,6 +251,7 @@ struct importer {
     sqlite3_stmt *staff_by_email;
     sqlite3_stmt *staff_by_id;
     struct seen_set seen;
+    struct seen_set seen_email; /* staff emails, lower case: the kiosk finds people by them */
     struct dk_import_result counts;
     int stray_assignees;
     long stray_line;
@@ -917,6 +919,34 @@ static int check_shape(const struct importer *im, const struct dk_csv_record *re
     return 0;
 }
 
+/* Two staff members with one email could not be told apart at the kiosk,
+ * which finds people by email; the file is refused naming both lines. */
+static int check_email_once(struct importer *im, const struct row *row, struct dk_error *err)
+{
+    char lower[IMPORT_SHOW_MAX + 4];
+    char key[512];
+    long first = 0;
+    size_t n;
+    int rc;
+
+    if (!row->given[S_EMAIL] || row->val[S_EMAIL] == NULL || row->val[S_EMAIL][0] == '\0')
+        return 0;
+    n = strlen(row->val[S_EMAIL]);
+    if (n >= sizeof(key))
+        n = sizeof(key) - 1;
+    for (size_t i = 0; i < n; i++)
+        key[i] = (char)tolower((unsigned char)row->val[S_EMAIL][i]);
+    key[n] = '\0';
+    rc = seen_add(&im->seen_email, key, row->line, &first);
+    if (rc < 0)
+        return dk_error_set(err, rc, "out of memory");
+    if (rc == 1)
+        return row_fail(im, row, row->col[S_EMAIL], err,
+                        "email %s appears twice, on lines %ld and %ld",
+                        shown(row->val[S_EMAIL], lower, sizeof(lower)), first, row->line);
+    return 0;
+}
+
 static int read_row(struct importer *im, const struct dk_csv_record *rec, struct row *row,
                     struct dk_error *err)
 {
@@ -945,6 +975,8 @@ static int read_row(struct importer *im, const struct dk_csv_record *rec, struct
                         im->kind->fields[0].name, shown(row->val[0], show, sizeof(show)),
                         first, row->line);
     }
+    if (im->kind == &staff_kind)
+        return check_email_once(im, row, err);
     return 0;
 }
 
@@ -1147,6 +1179,7 @@ static void importer_free(struct importer *im)
     free(im->headers);
     free(im->category);
     seen_free(&im->seen);
+    seen_free(&im->seen_email);
     csv_close(im->csv);
 }
 

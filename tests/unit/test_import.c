@@ -490,6 +490,14 @@ static void test_import_rejects_invalid_utf8(void **state)
     assert_string_equal(query(*state, "SELECT count(*) FROM assets", NULL), "0");
 }
 
+static void test_import_duplicate_staff_email_names_both_lines(void **state)
+{
+    import_fails(*state, DK_IMPORT_STAFF, FIXTURES "staff-duplicate-email.csv", NULL, 0,
+                 "tests/fixtures/staff-duplicate-email.csv:3: column 'Email': email "
+                 "Ana.Lima@Example.org appears twice, on lines 2 and 3");
+    assert_string_equal(query(*state, "SELECT count(*) FROM staff", NULL), "0");
+}
+
 static void test_import_duplicate_tag_names_both_lines(void **state)
 {
     import_fails(*state, DK_IMPORT_ASSETS, FIXTURES "assets-duplicate-tag.csv", NULL, 0,
@@ -770,6 +778,7 @@ int main(void)
         T(test_import_bad_row_leaves_earlier_import_untouched),
         T(test_import_rejects_unclosed_quote),
         T(test_import_rejects_invalid_utf8),
+        T(test_import_duplicate_staff_email_names_both_lines),
         T(test_import_duplicate_tag_names_both_lines),
         T(test_import_rejects_bad_date),
         T(test_import_rejects_february_29_in_common_year),
