@@ -706,11 +706,13 @@ static bool code128_runs(const uint32_t *runs, size_t n, struct dk_c128_text *t)
     return false;
 }
 
-/* Runs of dark and light along n pixels at px (step apart), split at the
- * midpoint of the line's darkest and lightest, starting at the first dark
- * run.  reverse reads the line from its far end. */
+/* Runs of dark and light along n pixels at px (step apart), starting at
+ * the first dark run.  A pixel is dark below level eighths of the way from
+ * the line's darkest to its lightest.  reverse reads the line from its far
+ * end. */
 static size_t line_runs(const unsigned char *px, size_t n, size_t step,
-                        bool reverse, uint32_t *runs, size_t max)
+                        unsigned level, bool reverse, uint32_t *runs,
+                        size_t max)
 {
     unsigned char lo = 255, hi = 0;
     size_t count = 0;
@@ -724,7 +726,7 @@ static size_t line_runs(const unsigned char *px, size_t n, size_t step,
     }
     for (size_t k = 0; k < n; k++) {
         size_t i = reverse ? n - 1 - k : k;
-        bool d = px[i * step] * 2 < lo + hi;
+        bool d = px[i * step] * 8u < lo * 8u + (unsigned)(hi - lo) * level;
 
         if (count == 0 && !d)
             continue;
@@ -764,8 +766,13 @@ static bool code128_reread(const struct dk_grey *g, const zbar_symbol_t *s,
         px = vertical ? g->pix + at : g->rows[at];
         n = vertical ? g->height : g->width;
         step = vertical ? g->width : 1;
-        for (int rev = 0; rev < 2 && !found; rev++) {
-            count = line_runs(px, n, step, rev != 0, runs, C128_LINE_MAX);
+        /* Midway first; then nearer the dark and the light ends, for bars
+         * that ink has spread or glare has thinned. */
+        for (int try = 0; try < 6 && !found; try++) {
+            static const unsigned levels[3] = {4, 3, 5};
+
+            count = line_runs(px, n, step, levels[try / 2], try % 2 != 0, runs,
+                              C128_LINE_MAX);
             if (!code128_runs(runs, count, t) || t->len != len)
                 continue;
             found = true;
