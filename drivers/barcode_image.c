@@ -278,7 +278,7 @@ static int grey_shrink(const struct dk_grey *src, uint32_t k,
     int rc;
 
     if (w == 0 || h == 0)
-        return dk_error_set(err, DK_ENODATA, "image too small to shrink");
+        return DK_ENODATA; /* the pass does not apply: no message */
     rc = grey_alloc(dst, w, h, err);
     if (rc != 0)
         return rc;
@@ -299,8 +299,6 @@ static int grey_shrink(const struct dk_grey *src, uint32_t k,
     return 0;
 }
 
-/* Bilinear sample at (fx, fy) in source pixels; outside the image is
- * white, the paper a label sits on. */
 static double floor_of(double v)
 {
     double t = (double)(long)v;
@@ -308,6 +306,8 @@ static double floor_of(double v)
     return t > v ? t - 1.0 : t;
 }
 
+/* Bilinear sample at (fx, fy) in source pixels; outside the image is
+ * white, the paper a label sits on. */
 static unsigned char grey_sample(const struct dk_grey *g, double fx, double fy)
 {
     double x0 = floor_of(fx);
@@ -478,7 +478,7 @@ static int grey_stretch(const struct dk_grey *src, struct dk_grey *dst,
 
     grey_percentiles(src, 1, 99, &lo, &hi);
     if (hi - lo < STRETCH_RANGE_MIN)
-        return dk_error_set(err, DK_ENODATA, "image too flat to stretch");
+        return DK_ENODATA; /* the pass does not apply: no message */
     rc = grey_alloc(dst, src->width, src->height, err);
     if (rc != 0)
         return rc;
@@ -1185,7 +1185,9 @@ static int scan_harder(zbar_image_scanner_t *scanner, const struct dk_grey *g,
     if (long_side(g) > WORK_SIDE_MAX) {
         rc = grey_shrink(g, (long_side(g) + WORK_SIDE_MAX - 1) / WORK_SIDE_MAX,
                          &shrunk, err);
-        if (rc != 0)
+        if (rc == DK_ENODATA)
+            rc = 0; /* a sliver thinner than the factor: nothing to try */
+        if (rc != 0 || shrunk.pix == NULL)
             goto out;
         w = &shrunk;
     }
