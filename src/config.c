@@ -89,6 +89,17 @@ static bool set_path(const struct load_ctx *ctx, char *dst, const char *value)
     return n > 0 && n < DK_PATH_MAX;
 }
 
+static bool set_bool(bool *dst, const char *value)
+{
+    if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+        *dst = true;
+    else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+        *dst = false;
+    else
+        return false;
+    return true;
+}
+
 static bool set_int(int *dst, const char *value, long min, long max)
 {
     char *end = NULL;
@@ -184,6 +195,10 @@ static int scan_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_int(&c->max_length, value, 4, 256);
     else if (strcmp(key, "repeat_window_ms") == 0)
         ok = set_int(&c->repeat_window_ms, value, 0, 10000);
+    else if (strcmp(key, "code39_check") == 0)
+        ok = set_bool(&c->code39_check, value);
+    else if (strcmp(key, "code39_full_ascii") == 0)
+        ok = set_bool(&c->code39_full_ascii, value);
     else
         return fail(ctx, "unknown key '%s' in [%s]", key, "scan");
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);

@@ -74,6 +74,8 @@ struct dk_config {
     char suffix[32];
     int max_length;
     int repeat_window_ms; /* the same scan from one scanner within this is one */
+    bool code39_check;      /* Code 39 labels end in a mod 43 check character */
+    bool code39_full_ascii; /* Code 39 labels use Full ASCII pairs */
 
     /* [scanner NAME] sections */
     struct dk_scanner_config scanners[DK_MAX_SCANNERS];

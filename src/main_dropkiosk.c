@@ -253,7 +253,8 @@ static void read_scanner(struct kiosk *k, int i)
     int rc;
 
     while ((rc = scanner_next(k->scanners[i], &ev, &err)) == 1)
-        session_input(k->session, ev.text, ev.len, ev.overflow, ev.source, mono_seconds());
+        session_input(k->session, ev.text, ev.len, ev.overflow, ev.source, ev.symbology,
+                      mono_seconds());
     if (rc < 0) {
         log_warn("%s; the kiosk goes on and uses it again when it is back", err.msg);
         drop_scanner(k, i);

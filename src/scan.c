@@ -31,6 +31,8 @@ int scan_rules_init(struct dk_scan_rules *rules, const struct dk_config *cfg,
     snprintf(rules->prefix, sizeof(rules->prefix), "%s", cfg->prefix);
     snprintf(rules->suffix, sizeof(rules->suffix), "%s", cfg->suffix);
     rules->max_length = (size_t)cfg->max_length;
+    rules->code39.check_char = cfg->code39_check;
+    rules->code39.full_ascii = cfg->code39_full_ascii;
     if (rules->max_length >= DK_SCAN_TEXT_MAX)
         rules->max_length = DK_SCAN_TEXT_MAX - 1;
     return 0;
@@ -139,7 +141,15 @@ static enum dk_control control_code(const char *text)
 void scan_classify(const struct dk_scan_rules *rules, const char *raw, size_t len,
                    struct dk_scan *out)
 {
+    scan_classify_from(rules, raw, len, NULL, out);
+}
+
+void scan_classify_from(const struct dk_scan_rules *rules, const char *raw, size_t len,
+                        const char *symbology, struct dk_scan *out)
+{
     const char *p = raw;
+    struct dk_symbol sym;
+    char text[DK_SCAN_TEXT_MAX];
 
     memset(out, 0, sizeof(*out));
     trim(&p, &len);
@@ -157,12 +167,22 @@ void scan_classify(const struct dk_scan_rules *rules, const char *raw, size_t le
         out->kind = DK_SCAN_INVALID;
         return;
     }
-    if (!text_is_clean(p, len)) {
+    sym = symbology_identify(out->aim[0] != '\0' ? out->aim : symbology);
+    out->symbology = sym.sym;
+    if (memchr(p, '\0', len) != NULL ||
+        !symbology_apply(&sym, &rules->code39, p, len, text, sizeof(text), out->reason,
+                         sizeof(out->reason))) {
+        if (out->reason[0] == '\0')
+            snprintf(out->reason, sizeof(out->reason), "%s", "scan holds a NUL byte");
+        out->kind = DK_SCAN_INVALID;
+        return;
+    }
+    len = strlen(text);
+    if (len == 0 || !text_is_clean(text, len)) {
         invalid(out, "scan holds unreadable control characters or bytes that are not text");
         return;
     }
-    memcpy(out->text, p, len);
-    out->text[len] = '\0';
+    memcpy(out->text, text, len + 1);
 
     out->control = control_code(out->text);
     if (out->control != DK_CTRL_NONE)

@@ -10,6 +10,7 @@
 #define DK_SCAN_H
 
 #include "config.h"
+#include "symbology.h"
 
 #include <regex.h>
 #include <stdbool.h>
@@ -40,7 +41,8 @@ struct dk_scan {
     enum dk_scan_kind kind;
     enum dk_control control;
     char text[DK_SCAN_TEXT_MAX]; /* normalised text */
-    char aim[4];                 /* AIM symbology identifier, "" if none */
+    char aim[4];                 /* AIM symbology identifier sent in the text, or "" */
+    enum dk_symbology symbology; /* from the AIM identifier or the scanner */
     char reason[128];            /* for DK_SCAN_INVALID */
 };
 
@@ -52,6 +54,7 @@ struct dk_scan_rules {
     char prefix[32];
     char suffix[32];
     size_t max_length;
+    struct dk_code39_opts code39;
 };
 
 /* Compile the patterns of cfg.  DK_EINPUT naming the key when a pattern is
@@ -63,7 +66,15 @@ int scan_rules_init(struct dk_scan_rules *rules, const struct dk_config *cfg,
 void scan_rules_free(struct dk_scan_rules *rules);
 
 /* Normalise and classify len bytes of raw scanner text into out.  Never
- * fails: bad input is DK_SCAN_INVALID with a short reason for the person. */
+ * fails: bad input is DK_SCAN_INVALID with a short reason for the person.
+ * symbology is what the scanner reported beside the text (an AIM
+ * identifier or a decoder's name), or NULL; an AIM identifier at the start
+ * of the text wins over it.  What the symbology says is applied first (see
+ * symbology_apply): GS1 serials, Code 39 checks, EAN/UPC check digits. */
+void scan_classify_from(const struct dk_scan_rules *rules, const char *raw, size_t len,
+                        const char *symbology, struct dk_scan *out);
+
+/* scan_classify_from with no symbology beside the text. */
 void scan_classify(const struct dk_scan_rules *rules, const char *raw, size_t len,
                    struct dk_scan *out);
 

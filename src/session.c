@@ -758,7 +758,7 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan)
 }
 
 void session_input(struct dk_session *s, const char *text, size_t len, bool overflow,
-                   const char *source, time_t now)
+                   const char *source, const char *symbology, time_t now)
 {
     struct dk_scan scan;
 
@@ -768,7 +768,7 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
         say(s, "Scan not accepted: too long to be a barcode we use. Nothing was changed.");
         return;
     }
-    scan_classify(s->deps.rules, text, len, &scan);
+    scan_classify_from(s->deps.rules, text, len, symbology, &scan);
     if (scan.kind == DK_SCAN_INVALID) {
         log_info("scanner %s: refused a scan: %s", source, scan.reason);
         say(s, "Scan not accepted: %s. Nothing was changed.", scan.reason);

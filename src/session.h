@@ -40,10 +40,11 @@ void session_free(struct dk_session *s);
 void session_start(struct dk_session *s);
 
 /* Handle one scan or typed line from the scanner named source.  overflow
- * marks input longer than the scanner keeps.  now is CLOCK_MONOTONIC
+ * marks input longer than the scanner keeps; symbology is what the scanner
+ * reported beside the text (see scan_classify_from), or NULL.  now is CLOCK_MONOTONIC
  * seconds (for the idle timeout; receipts take the wall clock). */
 void session_input(struct dk_session *s, const char *text, size_t len, bool overflow,
-                   const char *source, time_t now);
+                   const char *source, const char *symbology, time_t now);
 
 /* Advance the idle clock (now as in session_input).  After the configured
  * idle time, an open visit

@@ -23,7 +23,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         ready = 1;
     }
-    scan_classify(&rules, (const char *)data, size, &scan);
+    /* The first byte picks what the scanner says beside the text, so GS1,
+     * Code 39 and EAN/UPC handling are all reached. */
+    static const char *const ids[] = {NULL, "]C1", "]A1", "]E0", "UPC-E", "]Q3", "CODE-39"};
+    const char *id = NULL;
+
+    if (size > 0) {
+        id = ids[data[0] % (sizeof(ids) / sizeof(ids[0]))];
+        data++;
+        size--;
+    }
+    scan_classify_from(&rules, (const char *)data, size, id, &scan);
     /* What comes out as text is printable and within the maximum. */
     if (scan.kind != DK_SCAN_INVALID) {
         size_t n = strlen(scan.text);
