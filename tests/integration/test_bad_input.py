@@ -86,6 +86,16 @@ class BadCommandLineTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("more than a receipt payload", proc.stderr.decode())
 
+    def test_decode_needs_no_config(self):
+        path = os.path.join(self.site.dir, "not-an-image.png")
+        with open(path, "wb") as f:
+            f.write(b"plain text, not a picture\n")
+        env = dict(os.environ, DROPKIOSK_CONFIG="/nonexistent/dropkiosk.conf")
+        proc = subprocess.run([CTL, "decode", path], capture_output=True, env=env, timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(path, proc.stderr.decode())
+        self.assertNotIn("config", proc.stderr.decode())
+
     def test_extra_arguments_are_refused(self):
         proc = self.site.ctl("pubkey", "extra", check=False)
         self.assertEqual(proc.returncode, 2)
