@@ -1,6 +1,11 @@
 /* Barcode scanners as the core sees them: a file descriptor to poll and a
- * stream of whole scans.  Back ends: the terminal (stdin, one scan or typed
- * answer a line) and serial ttys (CDC-ACM scanners). */
+ * stream of whole scans.  Back ends (drivers/scanner_*.c): the terminal
+ * (stdin, one scan or typed answer a line), serial ttys (CDC-ACM and
+ * RS-232), keyboard-wedge scanners through evdev (the terminator settings
+ * cr, lf, crlf and enter all mean the Enter key there), USB HID-POS
+ * scanners through libusb, and cameras through zbar.  An identical scan
+ * from one scanner within its repeat window is dropped here, whatever the
+ * back end. */
 #ifndef DK_SCANNER_H
 #define DK_SCANNER_H
 
