@@ -9,7 +9,7 @@
 #include "mailer.h"
 #include "receipt.h"
 #include "scan.h"
-#include "scanner.h"
+#include "scanner_set.h"
 #include "session.h"
 #include "store.h"
 
@@ -36,10 +36,7 @@ struct kiosk {
     struct dk_store *store;
     struct dk_scan_rules rules;
     unsigned char sk[crypto_sign_SECRETKEYBYTES];
-    /* One slot per configured scanner; NULL while it is unplugged. */
-    struct dk_scanner *scanners[DK_MAX_SCANNERS];
-    bool gone_for_good[DK_MAX_SCANNERS]; /* standard input at its end */
-    uint64_t next_try_ms[DK_MAX_SCANNERS];
+    struct dk_scanner_set *scanners;
     struct dk_mailer *mailer;
     struct dk_session *session;
     int sigfd;
@@ -135,62 +132,6 @@ static int open_store(struct kiosk *k, struct dk_error *err)
     return rc;
 }
 
-/* How often an unplugged scanner is looked for, so that plugging it back in
- * starts using it within a second. */
-#define DK_REOPEN_MS 500
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* A device that is not there (yet) is waited for; anything else wrong with
- * a scanner's settings stops the kiosk at start. */
-static bool absent(int rc)
-{
-    return rc == -ENOENT || rc == -ENODEV || rc == -ENXIO || rc == -EIO || rc == -EBUSY;
-}
-
-static int open_scanners(struct kiosk *k, struct dk_error *err)
-{
-    for (int i = 0; i < k->cfg.n_scanners; i++) {
-        int rc = scanner_open(&k->cfg.scanners[i], &k->scanners[i], err);
-
-        if (rc != 0 && !absent(rc))
-            return rc;
-        if (rc != 0) {
-            log_warn("%s; waiting for it to be plugged in", err->msg);
-            k->next_try_ms[i] = mono_ms() + DK_REOPEN_MS;
-        }
-    }
-    return 0;
-}
-
-static void try_reopen(struct kiosk *k, int i)
-{
-    struct dk_error err = {{0}};
-
-    if (k->scanners[i] != NULL || k->gone_for_good[i] || mono_ms() < k->next_try_ms[i])
-        return;
-    if (scanner_open(&k->cfg.scanners[i], &k->scanners[i], &err) != 0) {
-        log_debug("%s", err.msg);
-        k->next_try_ms[i] = mono_ms() + DK_REOPEN_MS;
-    }
-}
-
-/* Whether any scanner is open or may come back. */
-static bool any_scanner(const struct kiosk *k)
-{
-    for (int i = 0; i < k->cfg.n_scanners; i++) {
-        if (k->scanners[i] != NULL || !k->gone_for_good[i])
-            return true;
-    }
-    return false;
-}
-
 /* SIGINT and SIGTERM arrive through a descriptor, so the loop ends between
  * two scans and never in the middle of a commit.  Blocked before the mail
  * thread starts, so that thread never takes them. */
@@ -225,17 +166,9 @@ static void banner(const struct kiosk *k)
                c->scanners[i].kind == DK_SCANNER_STDIN ? "this terminal"
                : c->scanners[i].device[0] != '\0'     ? c->scanners[i].device
                                                        : "found by USB id or name",
-               k->scanners[i] == NULL ? ", not connected yet" : "");
+               scanner_set_connected(k->scanners, i) ? "" : ", not connected yet");
     printf("Type or scan CANCEL at any time to start over; Ctrl-C stops the kiosk.\n");
     fflush(stdout);
-}
-
-static void drop_scanner(struct kiosk *k, int i)
-{
-    scanner_close(k->scanners[i]);
-    k->scanners[i] = NULL;
-    k->gone_for_good[i] = k->cfg.scanners[i].kind == DK_SCANNER_STDIN;
-    k->next_try_ms[i] = mono_ms() + DK_REOPEN_MS;
 }
 
 static time_t mono_seconds(void)
@@ -246,19 +179,12 @@ static time_t mono_seconds(void)
     return ts.tv_sec;
 }
 
-static void read_scanner(struct kiosk *k, int i)
+static void on_scan(const struct dk_scan_event *ev, void *user)
 {
-    struct dk_scan_event ev;
-    struct dk_error err = {{0}};
-    int rc;
+    struct kiosk *k = user;
 
-    while ((rc = scanner_next(k->scanners[i], &ev, &err)) == 1)
-        session_input(k->session, ev.text, ev.len, ev.overflow, ev.source, ev.symbology,
-                      mono_seconds());
-    if (rc < 0) {
-        log_warn("%s; the kiosk goes on and uses it again when it is back", err.msg);
-        drop_scanner(k, i);
-    }
+    session_input(k->session, ev->text, ev->len, ev->overflow, ev->source, ev->symbology,
+                  mono_seconds());
 }
 
 /* Milliseconds poll may sleep: until the session's idle timeout or a
@@ -267,34 +193,22 @@ static int poll_timeout(const struct kiosk *k)
 {
     int idle = session_timeout_in(k->session, mono_seconds());
     int wait = idle < 0 ? -1 : idle * 1000 + 50;
+    int w = scanner_set_timeout_ms(k->scanners);
 
-    for (int i = 0; i < k->cfg.n_scanners; i++) {
-        int w = k->scanners[i] != NULL ? scanner_wait_ms(k->scanners[i])
-                : k->gone_for_good[i]   ? -1
-                                        : DK_REOPEN_MS;
-
-        if (w >= 0 && (wait < 0 || w < wait))
-            wait = w;
-    }
-    return wait;
+    return w >= 0 && (wait < 0 || w < wait) ? w : wait;
 }
 
 static int run_loop(struct kiosk *k)
 {
     for (;;) {
-        struct pollfd fds[DK_MAX_SCANNERS + 1];
-        int n = k->cfg.n_scanners;
+        struct pollfd fds[DK_SCANNER_SET_FDS + 1];
+        int n;
 
-        if (!any_scanner(k)) {
+        if (!scanner_set_alive(k->scanners)) {
             log_info("no scanner left and none can come back; stopping");
             return 0;
         }
-        for (int i = 0; i < n; i++) {
-            int fd = k->scanners[i] != NULL ? scanner_fd(k->scanners[i]) : -1;
-
-            /* poll skips negative descriptors. */
-            fds[i] = (struct pollfd){.fd = fd, .events = POLLIN};
-        }
+        n = scanner_set_pollfds(k->scanners, fds);
         fds[n] = (struct pollfd){.fd = k->sigfd, .events = POLLIN};
         if (poll(fds, (nfds_t)n + 1, poll_timeout(k)) < 0 && errno != EINTR) {
             log_error("cannot wait for scanners: %s", strerror(errno));
@@ -304,14 +218,7 @@ static int run_loop(struct kiosk *k)
             log_info("stopping on signal");
             return 0;
         }
-        /* Every scanner is asked, not only those with input: one waiting
-         * on a pause to end its scan needs the call too. */
-        for (int i = 0; i < n; i++) {
-            if (k->scanners[i] != NULL)
-                read_scanner(k, i);
-            else
-                try_reopen(k, i);
-        }
+        scanner_set_service(k->scanners, fds, on_scan, k);
         session_tick(k->session, mono_seconds());
     }
 }
@@ -329,7 +236,7 @@ static int start(struct kiosk *k, struct dk_error *err)
     int rc = open_signals(k, err);
 
     if (rc == 0)
-        rc = open_scanners(k, err);
+        rc = scanner_set_open(&k->cfg, &k->scanners, err);
     if (rc == 0)
         rc = mailer_start(&k->cfg, &k->mailer, err);
     if (rc != 0)
@@ -345,8 +252,7 @@ static void stop(struct kiosk *k)
 {
     session_free(k->session);
     mailer_stop(k->mailer);
-    for (int i = 0; i < k->cfg.n_scanners; i++)
-        scanner_close(k->scanners[i]);
+    scanner_set_close(k->scanners);
     if (k->sigfd >= 0)
         close(k->sigfd);
     scan_rules_free(&k->rules);

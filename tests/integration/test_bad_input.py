@@ -175,6 +175,12 @@ class BadConfigTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0)
         self.assertEqual(proc.stdout.decode(), "%s: configuration is valid\n" % self.site.config)
 
+    def test_reference_config_is_valid(self):
+        path = os.path.join(os.path.dirname(CTL), "..", "firmware", "dropkiosk.conf")
+        proc = subprocess.run([DAEMON, "-c", path, "--check-config"], capture_output=True,
+                              timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+
     def test_bad_regular_expression_is_named(self):
         path = self.write("[scan]\nasset_pattern = ^[0-9\n[scanner t]\ntype = stdin\n")
         proc = subprocess.run([DAEMON, "-c", path, "--check-config"], capture_output=True,
