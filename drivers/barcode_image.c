@@ -1,5 +1,7 @@
 #include "barcode_image.h"
 
+#include "fileio.h"
+
 #include "log.h"
 
 #include <errno.h>
@@ -1276,56 +1278,15 @@ int barcode_image_decode_buffer(const unsigned char *buf, size_t len,
 static int read_whole_file(const char *path, unsigned char **buf, size_t *len,
                            struct dk_error *err)
 {
-    struct stat st;
-    size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    int rc = 0;
+    int rc = file_read_path(path, IMAGE_FILE_MAX, (char **)buf, len);
 
-    *buf = NULL;
-    if (fd < 0) {
-        rc = -errno;
-        return dk_error_set(err, rc, "cannot open image %s: %s", path,
-                            strerror(-rc));
-    }
-    if (fstat(fd, &st) != 0) {
-        rc = dk_error_set(err, -errno, "cannot read image %s: %s", path,
-                          strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > IMAGE_FILE_MAX) {
-        rc = dk_error_set(err, DK_EINPUT,
-                          "image %s is not a regular file of at most %u bytes",
-                          path, IMAGE_FILE_MAX);
-        goto out;
-    }
-    *buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
-    if (*buf == NULL) {
-        rc = dk_error_set(err, -ENOMEM, "cannot read image %s: out of memory",
-                          path);
-        goto out;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = dk_error_set(err, -errno, "cannot read image %s: %s", path,
-                              strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break; /* shrank while we read: decode what is there */
-        got += (size_t)r;
-    }
-    *len = got;
-out:
-    close(fd);
-    if (rc != 0) {
-        free(*buf);
-        *buf = NULL;
-    }
-    return rc;
+    if (rc == -EINVAL || rc == -EFBIG)
+        return dk_error_set(err, DK_EINPUT,
+                            "image %s is not a regular file of at most %u bytes", path,
+                            IMAGE_FILE_MAX);
+    if (rc != 0)
+        return dk_error_set(err, rc, "cannot open image %s: %s", path, strerror(-rc));
+    return 0;
 }
 
 int barcode_image_decode_file(const char *path, dk_barcode_fn fn, void *user,

@@ -1,5 +1,7 @@
 #include "csv.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -127,63 +129,16 @@ int csv_open_memory(const char *data, size_t len, const char *name,
     return 0;
 }
 
-/* Read all of fd into a new buffer, refusing more than max bytes.  Reads one
- * byte past max so that a file of exactly max bytes is still accepted. */
 static int read_all(int fd, const char *name, size_t max, char **buf, size_t *len,
                     struct dk_error *err)
 {
-    struct stat sb;
-    char *data = NULL;
-    size_t cap = 0;
-    size_t used = 0;
-    int rc = 0;
+    int rc = file_read_fd(fd, max, buf, len);
 
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uintmax_t)sb.st_size > max)
-        return dk_error_set(err, DK_EINPUT, "%s: file is larger than %zu bytes; split it",
-                            name, max);
-    for (;;) {
-        ssize_t n;
-
-        if (used == cap) {
-            size_t ncap = cap == 0 ? 65536 : cap * 2;
-            char *p;
-
-            if (ncap > max + 1)
-                ncap = max + 1;
-            if (ncap <= used) {
-                rc = dk_error_set(err, DK_EINPUT,
-                                  "%s: file is larger than %zu bytes; split it", name, max);
-                goto out;
-            }
-            p = realloc(data, ncap);
-            if (p == NULL) {
-                rc = dk_error_set(err, -ENOMEM, "out of memory reading %s", name);
-                goto out;
-            }
-            data = p;
-            cap = ncap;
-        }
-        n = read(fd, data + used, cap - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = dk_error_set(err, -errno, "cannot read %s: %s", name, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        used += (size_t)n;
-    }
-    if (used > max)
-        rc = dk_error_set(err, DK_EINPUT, "%s: file is larger than %zu bytes; split it", name,
-                          max);
-out:
-    if (rc != 0) {
-        free(data);
-        return rc;
-    }
-    *buf = data;
-    *len = used;
+    if (rc == -EFBIG)
+        return dk_error_set(err, DK_EINPUT, "%s: file is larger than %zu bytes; split it", name,
+                            max);
+    if (rc != 0)
+        return dk_error_set(err, rc, "cannot read %s: %s", name, strerror(-rc));
     return 0;
 }
 

@@ -24,4 +24,13 @@ int file_sync_parent(const char *path);
  * path. */
 int file_write_new(const char *path, mode_t mode, const void *data, size_t len);
 
+/* Read all of fd (a file, pipe or tty) into a new buffer (*buf, *len; the
+ * caller frees *buf, which holds one spare byte set to NUL after the
+ * data).  0, -EFBIG when there is more than max bytes, -ENOMEM or -errno. */
+int file_read_fd(int fd, size_t max, char **buf, size_t *len);
+
+/* Read the regular file at path as file_read_fd does.  -EINVAL when path
+ * is not a regular file (a folder, a device, a FIFO). */
+int file_read_path(const char *path, size_t max, char **buf, size_t *len);
+
 #endif

@@ -582,42 +582,24 @@ static int read_small_file(const char *path, char *buf, size_t size, bool secret
                            struct dk_error *err)
 {
     struct stat st;
+    char *text = NULL;
     size_t len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    int rc = 0;
+    int rc = file_read_path(path, size - 1, &text, &len);
 
-    if (fd < 0) {
-        rc = -errno;
-        return dk_error_set(err, rc, "cannot open key file %s: %s", path, strerror(-rc));
-    }
-    if (fstat(fd, &st) != 0) {
-        rc = dk_error_set(err, -errno, "cannot read key file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (size_t)st.st_size >= size) {
+    if (rc == -EINVAL || rc == -EFBIG || (rc == 0 && len == 0))
         rc = dk_error_set(err, DK_EINPUT,
                           "key file %s is not a key file: expected one line of under %zu bytes",
                           path, size);
-        goto out;
-    }
-    if (secret && (st.st_mode & 077) != 0)
+    else if (rc != 0)
+        rc = dk_error_set(err, rc, "cannot open key file %s: %s", path, strerror(-rc));
+    if (rc == 0 && secret && stat(path, &st) == 0 && (st.st_mode & 077) != 0)
         log_warn("secret key file %s can be read by others (mode %04o); chmod 600 it",
                  path, (unsigned)(st.st_mode & 07777));
-    while (len < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            rc = dk_error_set(err, r < 0 ? -errno : -EIO, "cannot read key file %s: %s",
-                              path, r < 0 ? strerror(errno) : "file shrank while reading");
-            goto out;
-        }
-        len += (size_t)r;
-    }
-    buf[len] = '\0';
-out:
-    close(fd);
+    if (rc == 0)
+        memcpy(buf, text, len + 1);
+    if (text != NULL)
+        sodium_memzero(text, len);
+    free(text);
     return rc;
 }
 

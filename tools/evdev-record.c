@@ -7,6 +7,7 @@
  * scans go nowhere else, and writes its raw struct input_event stream to
  * FILE until Ctrl-C (SIGINT) or SIGTERM.  tools/evdev-replay plays FILE
  * back into a FIFO that a dropkiosk evdev scanner reads. */
+#include "fileio.h"
 #include "log.h"
 
 #include <errno.h>
@@ -39,23 +40,6 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static bool write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 /* Write every event libevdev has for us now.  The state delta after a
  * SYN_DROPPED is written too: a replay then sees the keys as they ended up.
  * 0, or -errno (-ENODEV when the scanner was unplugged). */
@@ -77,7 +61,7 @@ static int drain(struct libevdev *dev, int out, unsigned long *count)
             return rc;
         if (rc == LIBEVDEV_READ_STATUS_SYNC)
             flags = LIBEVDEV_READ_FLAG_SYNC;
-        if (!write_all(out, &ev, sizeof(ev)))
+        if (file_write_all(out, &ev, sizeof(ev)) != 0)
             return -errno;
         (*count)++;
     }

@@ -11,6 +11,7 @@
  * give the file a header naming the record size, because struct
  * input_event's timestamp is two longs and differs between the ABIs.  X scales
  * the time between events (2 = twice as fast); 0 writes them at once. */
+#include "fileio.h"
 #include "log.h"
 
 #include <errno.h>
@@ -102,23 +103,6 @@ static int open_target(const char *path)
     return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
-static bool write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 static double event_seconds(const struct input_event *ev)
 {
     return (double)ev->input_event_sec + (double)ev->input_event_usec / 1e6;
@@ -172,7 +156,7 @@ static int replay(int in, int out, double speed, size_t *count, size_t *trailing
             first = event_seconds(&ev);
         if (speed > 0)
             wait_until(&start, (event_seconds(&ev) - first) / speed);
-        if (!write_all(out, &ev, sizeof(ev)))
+        if (file_write_all(out, &ev, sizeof(ev)) != 0)
             return -errno;
         (*count)++;
     }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/dk-fileio-XXXXXX";
@@ -79,6 +80,68 @@ static void test_file_sync_parent_of_bare_name_syncs_cwd(void **state)
     assert_int_equal(file_sync_parent("/nonexistent/dir/x"), -ENOENT);
 }
 
+static void test_file_read_path_reads_whole_file_with_nul(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+
+    (void)state;
+    unlink(path);
+    assert_int_equal(file_write_new(path, 0600, "one line\n", 9), 0);
+    assert_int_equal(file_read_path(path, 9, &buf, &len), 0);
+    assert_int_equal(len, 9);
+    assert_string_equal(buf, "one line\n");
+    free(buf);
+}
+
+static void test_file_read_path_refuses_more_than_max(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+
+    (void)state;
+    unlink(path);
+    assert_int_equal(file_write_new(path, 0600, "one line\n", 9), 0);
+    assert_int_equal(file_read_path(path, 8, &buf, &len), -EFBIG);
+    assert_null(buf);
+}
+
+static void test_file_read_path_refuses_a_folder(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+
+    (void)state;
+    assert_int_equal(file_read_path("/tmp", 100, &buf, &len), -EINVAL);
+    assert_int_equal(file_read_path("/nonexistent/x", 100, &buf, &len), -ENOENT);
+}
+
+static void test_file_read_fd_reads_a_pipe_past_one_buffer(void **state)
+{
+    static char big[200000];
+    char *buf = NULL;
+    size_t len = 0;
+    int fds[2];
+    pid_t pid;
+
+    (void)state;
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(file_write_all(fds[1], big, sizeof(big)) == 0 ? 0 : 1);
+    }
+    close(fds[1]);
+    assert_int_equal(file_read_fd(fds[0], sizeof(big), &buf, &len), 0);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(len, sizeof(big));
+    assert_int_equal(buf[len], '\0');
+    assert_memory_equal(buf, big, sizeof(big));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +149,10 @@ int main(void)
         cmocka_unit_test(test_file_write_new_never_replaces),
         cmocka_unit_test(test_file_write_new_in_missing_folder_is_enoent),
         cmocka_unit_test(test_file_sync_parent_of_bare_name_syncs_cwd),
+        cmocka_unit_test(test_file_read_path_reads_whole_file_with_nul),
+        cmocka_unit_test(test_file_read_path_refuses_more_than_max),
+        cmocka_unit_test(test_file_read_path_refuses_a_folder),
+        cmocka_unit_test(test_file_read_fd_reads_a_pipe_past_one_buffer),
     };
 
     return cmocka_run_group_tests_name("fileio", tests, setup, teardown);
