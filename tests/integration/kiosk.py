@@ -128,14 +128,23 @@ class Kiosk:
         site.add_scanner("lobby", self.link, pty_terminator)
         self.stderr_path = os.path.join(site.dir, "daemon.log")
         self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([DAEMON, "-c", site.config], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
+        # DROPKIOSK_TEST_VERBOSE=1 puts the daemon's debug log in daemon.log.
+        verbose = ["-v"] if os.environ.get("DROPKIOSK_TEST_VERBOSE") else []
+        self.proc = subprocess.Popen([DAEMON, "-c", site.config] + verbose,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr)
         self.out = ""
         self.pos = 0
         self.lock = threading.Lock()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        self.expect("Ready. Scan the asset tag")
+        try:
+            self.expect("Ready. Scan the asset tag")
+        except BaseException:
+            # A test whose setUp fails gets no tearDown: never leave a
+            # daemon behind to reopen a pty number a later test reuses.
+            self.stop()
+            raise
 
     def _read(self):
         while True:

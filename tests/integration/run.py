@@ -6,17 +6,42 @@ non-zero when anything failed.
 """
 
 import os
+import signal
 import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def stop_leftovers():
+    """End any daemon or SMTP server a failed test left running (the tests
+    start them as children of this process)."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                # The parent pid is the second field after the ")" that
+                # closes the command name.
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == me:
+            try:
+                os.kill(int(entry), signal.SIGTERM)
+            except OSError:
+                pass
+
+
 def main():
     sys.path.insert(0, HERE)
     pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
     suite = unittest.defaultTestLoader.discover(HERE, pattern=pattern, top_level_dir=HERE)
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    try:
+        result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    finally:
+        stop_leftovers()
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
     passed = result.testsRun - failed - skipped
