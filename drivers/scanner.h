@@ -42,8 +42,10 @@ int scanner_fd(const struct dk_scanner *s);
 const char *scanner_name(const struct dk_scanner *s);
 
 /* Take the next complete scan.  Returns 1 with ev filled, 0 when no whole
- * scan is buffered yet (poll again), or -errno when the device is gone or
- * at end of input (-ENODEV for a hangup or EOF); err says which.  Call
+ * scan is buffered yet (poll again), -ENODEV when the device is gone (it
+ * may come back: open it again later), DK_ENODATA when its input has ended
+ * for good (standard input, a recorded file), or another -errno; err says
+ * which.  Call
  * until it returns 0 after each POLLIN, since one read can hold several
  * scans. */
 int scanner_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_error *err);

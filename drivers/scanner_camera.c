@@ -10,11 +10,12 @@
  * thread; the kiosk side touches only the read end.
  *
  * One label, one scan.  The camera sees a label held in front of it many
- * times a second.  A text equal to the last one emitted, seen again within
- * CAMERA_HOLD_MS of its previous sighting, is the same presentation and is
- * dropped; each sighting restarts the hold, so a label left in view stays
- * one scan however long it stays.  The kiosk's repeat window (scan.c) then
- * judges deliberate rescans as it does for every scanner.
+ * times a second.  A text equal to one emitted before (up to
+ * CAMERA_SEEN_MAX labels at once), seen again within CAMERA_HOLD_MS of its
+ * previous sighting, is the same presentation and is dropped; each
+ * sighting restarts the hold, so a label left in view stays one scan
+ * however long it stays.  The kiosk's repeat window (drivers/scanner.c)
+ * then judges deliberate rescans as it does for every scanner.
  *
  * Symbologies are the ones barcode_image.h lists, for the same reasons.
  * Only what zbar reads in one frame is used: the retry passes of
@@ -50,16 +51,24 @@ struct camera_record {
 _Static_assert(sizeof(struct camera_record) <= PIPE_BUF,
                "a camera record must be written to the pipe atomically");
 
+/* Labels held in view at once that are still told apart: an asset tag and
+ * a serial sticker side by side are two, each one scan. */
+#define CAMERA_SEEN_MAX 8
+
+struct camera_sighting {
+    char text[DK_SCAN_EVENT_MAX + 1];
+    size_t len;
+    zbar_symbol_type_t type;
+    uint64_t last_ns; /* 0: a free slot */
+};
+
 struct camera_scanner {
     zbar_processor_t *proc;
     int rd; /* the kiosk loop's end */
     int wr; /* zbar's thread's end */
 
     /* Owned by zbar's thread once the processor is active. */
-    char last[DK_SCAN_EVENT_MAX + 1];
-    size_t last_len;
-    zbar_symbol_type_t last_type;
-    uint64_t last_seen_ns;
+    struct camera_sighting seen[CAMERA_SEEN_MAX];
     const char *name; /* for log messages */
 };
 
@@ -75,22 +84,33 @@ static uint64_t mono_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Whether this sighting continues the last scan (and so is no new one). */
+/* Whether this sighting continues a label already in view (and so is no
+ * new scan).  Every label seen within the hold time is remembered, so two
+ * labels in one frame do not take turns being "new". */
 static bool camera_same_presentation(struct camera_scanner *c,
                                      zbar_symbol_type_t type, const char *data,
                                      size_t len, uint64_t now)
 {
-    bool same = c->last_seen_ns != 0 && type == c->last_type &&
-                len == c->last_len && memcmp(data, c->last, len) == 0 &&
-                now - c->last_seen_ns < (uint64_t)CAMERA_HOLD_MS * 1000000u;
+    const uint64_t hold = (uint64_t)CAMERA_HOLD_MS * 1000000u;
+    struct camera_sighting *slot = &c->seen[0];
 
-    if (!same) {
-        memcpy(c->last, data, len);
-        c->last_len = len;
-        c->last_type = type;
+    for (int i = 0; i < CAMERA_SEEN_MAX; i++) {
+        struct camera_sighting *e = &c->seen[i];
+        bool live = e->last_ns != 0 && now - e->last_ns < hold;
+
+        if (live && e->type == type && e->len == len && memcmp(e->text, data, len) == 0) {
+            e->last_ns = now;
+            return true;
+        }
+        /* Reuse a free or expired slot, else the oldest one. */
+        if (!live || (slot->last_ns != 0 && e->last_ns < slot->last_ns))
+            slot = e;
     }
-    c->last_seen_ns = now;
-    return same;
+    memcpy(slot->text, data, len);
+    slot->len = len;
+    slot->type = type;
+    slot->last_ns = now;
+    return false;
 }
 
 static void camera_send(struct camera_scanner *c, const zbar_symbol_t *s,
@@ -102,8 +122,13 @@ static void camera_send(struct camera_scanner *c, const zbar_symbol_t *s,
     ssize_t n;
 
     memset(&rec, 0, sizeof(rec));
-    snprintf(rec.symbology, sizeof(rec.symbology), "%s",
-             zbar_get_symbol_name(zbar_symbol_get_type(s)));
+    /* zbar drops a leading FNC1 and says so only in a modifier; without it
+     * a GS1-128 label would read as one run of digits. */
+    if (zbar_symbol_get_modifiers(s) & (1u << ZBAR_MOD_GS1))
+        snprintf(rec.symbology, sizeof(rec.symbology), "%s", "GS1");
+    else
+        snprintf(rec.symbology, sizeof(rec.symbology), "%s",
+                 zbar_get_symbol_name(zbar_symbol_get_type(s)));
     rec.overflow = len > DK_SCAN_EVENT_MAX;
     rec.len = rec.overflow ? DK_SCAN_EVENT_MAX : len;
     memcpy(rec.text, data, rec.len);

@@ -90,6 +90,11 @@ static int pull_raw(struct dk_scanner *s, char *text, size_t *len, struct dk_err
         return 0;
     if (n == 0 && e->fifo && !writer_left(e->fd))
         return 0;
+    /* The end of a recorded file is the end for good: reopened, it would
+     * play the same keys again. */
+    if (n == 0 && !e->fifo)
+        return dk_error_set(err, DK_ENODATA, "scanner %s: recording %s has ended", s->name,
+                            s->device);
     if (n == 0)
         return dk_error_set(err, -ENODEV, "scanner %s on %s is gone", s->name, s->device);
     if (n < 0)

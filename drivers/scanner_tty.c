@@ -104,8 +104,12 @@ static int tty_next(struct dk_scanner *s, struct dk_scan_event *ev, struct dk_er
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return line_buffer_take_idle(&t->line, ev, t->pause_ms) ? 1 : 0;
-        /* EOF on stdin, or EIO from a tty whose other end is gone (a USB
-         * scanner unplugged, a pty master closed). */
+        /* The end of standard input is for good; EOF or EIO on a tty means
+         * its other end is gone (a USB scanner unplugged, a pty master
+         * closed), which may come back. */
+        if (n == 0 && !t->owns_fd)
+            return dk_error_set(err, DK_ENODATA, "scanner %s: standard input has ended",
+                                s->name);
         if (n == 0 || errno == EIO)
             return dk_error_set(err, -ENODEV, "scanner %s on %s is gone", s->name, s->device);
         return dk_error_set(err, -errno, "cannot read scanner %s on %s: %s", s->name,

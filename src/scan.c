@@ -75,14 +75,26 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-static void trim(const char **p, size_t *len)
+/* Terminators and white space around a scan are not part of it; a trailing
+ * space is kept when keep_trailing_space, because it can be a Code 39 check
+ * character (value 38). */
+static void trim(const char **p, size_t *len, bool keep_trailing_space)
 {
     while (*len > 0 && is_space((*p)[0])) {
         (*p)++;
         (*len)--;
     }
-    while (*len > 0 && is_space((*p)[*len - 1]))
+    while (*len > 0 && is_space((*p)[*len - 1]) &&
+           !(keep_trailing_space && (*p)[*len - 1] == ' '))
         (*len)--;
+}
+
+/* Whether the last character of a Code 39 scan is a check character. */
+static bool code39_check_at_end(const struct dk_symbol *sym, const struct dk_scan_rules *rules)
+{
+    return sym->sym == DK_SYM_CODE39 &&
+           (sym->c39_check == DK_C39_CHECK_SENT ||
+            (sym->c39_check == DK_C39_CHECK_BY_CONFIG && rules->code39.check_char));
 }
 
 static void strip_affix(const char **p, size_t *len, const char *prefix, const char *suffix)
@@ -144,46 +156,18 @@ void scan_classify(const struct dk_scan_rules *rules, const char *raw, size_t le
     scan_classify_from(rules, raw, len, NULL, out);
 }
 
-void scan_classify_from(const struct dk_scan_rules *rules, const char *raw, size_t len,
-                        const char *symbology, struct dk_scan *out)
+/* Set out->kind from the normalised text in out->text. */
+static void classify_text(const struct dk_scan_rules *rules, enum dk_symbol_text what,
+                          struct dk_scan *out)
 {
-    const char *p = raw;
-    struct dk_symbol sym;
-    char text[DK_SCAN_TEXT_MAX];
-
-    memset(out, 0, sizeof(*out));
-    trim(&p, &len);
-    strip_affix(&p, &len, rules->prefix, rules->suffix);
-    strip_aim(&p, &len, out->aim);
-    trim(&p, &len);
-
-    if (len == 0) {
-        invalid(out, "empty scan");
+    if (what == DK_SYMTEXT_SERIAL) {
+        out->kind = DK_SCAN_SERIAL;
         return;
     }
-    if (len > rules->max_length) {
-        snprintf(out->reason, sizeof(out->reason), "scan too long (%zu characters, at most %zu)",
-                 len, rules->max_length);
-        out->kind = DK_SCAN_INVALID;
+    if (what == DK_SYMTEXT_ASSET_ID) {
+        out->kind = DK_SCAN_ASSET_TAG;
         return;
     }
-    sym = symbology_identify(out->aim[0] != '\0' ? out->aim : symbology);
-    out->symbology = sym.sym;
-    if (memchr(p, '\0', len) != NULL ||
-        !symbology_apply(&sym, &rules->code39, p, len, text, sizeof(text), out->reason,
-                         sizeof(out->reason))) {
-        if (out->reason[0] == '\0')
-            snprintf(out->reason, sizeof(out->reason), "%s", "scan holds a NUL byte");
-        out->kind = DK_SCAN_INVALID;
-        return;
-    }
-    len = strlen(text);
-    if (len == 0 || !text_is_clean(text, len)) {
-        invalid(out, "scan holds unreadable control characters or bytes that are not text");
-        return;
-    }
-    memcpy(out->text, text, len + 1);
-
     out->control = control_code(out->text);
     if (out->control != DK_CTRL_NONE)
         out->kind = DK_SCAN_CONTROL;
@@ -195,4 +179,48 @@ void scan_classify_from(const struct dk_scan_rules *rules, const char *raw, size
         out->kind = DK_SCAN_ASSET_TAG;
     else
         out->kind = DK_SCAN_OTHER;
+}
+
+void scan_classify_from(const struct dk_scan_rules *rules, const char *raw, size_t len,
+                        const char *symbology, struct dk_scan *out)
+{
+    const char *p = raw;
+    struct dk_symbol sym;
+    enum dk_symbol_text what;
+    char text[DK_SCAN_TEXT_MAX];
+
+    memset(out, 0, sizeof(*out));
+    trim(&p, &len, true);
+    strip_affix(&p, &len, rules->prefix, rules->suffix);
+    strip_aim(&p, &len, out->aim);
+    sym = symbology_identify(out->aim[0] != '\0' ? out->aim : symbology);
+    out->symbology = sym.sym;
+    trim(&p, &len, code39_check_at_end(&sym, rules));
+
+    if (len == 0) {
+        invalid(out, "empty scan");
+        return;
+    }
+    if (len > rules->max_length) {
+        snprintf(out->reason, sizeof(out->reason), "scan too long (%zu characters, at most %zu)",
+                 len, rules->max_length);
+        out->kind = DK_SCAN_INVALID;
+        return;
+    }
+    if (memchr(p, '\0', len) != NULL) {
+        invalid(out, "scan holds a NUL byte");
+        return;
+    }
+    if (!symbology_apply(&sym, &rules->code39, p, len, text, sizeof(text), &what, out->reason,
+                         sizeof(out->reason))) {
+        out->kind = DK_SCAN_INVALID;
+        return;
+    }
+    len = strlen(text);
+    if (len == 0 || !text_is_clean(text, len)) {
+        invalid(out, "scan holds unreadable control characters or bytes that are not text");
+        return;
+    }
+    memcpy(out->text, text, len + 1);
+    classify_text(rules, what, out);
 }

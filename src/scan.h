@@ -24,6 +24,7 @@ enum dk_scan_kind {
     DK_SCAN_IMEI,
     DK_SCAN_BADGE,
     DK_SCAN_ASSET_TAG,
+    DK_SCAN_SERIAL, /* a serial number by its symbology (GS1 AI 21): only that */
     DK_SCAN_OTHER,
 };
 

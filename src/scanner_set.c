@@ -110,22 +110,26 @@ int scanner_set_timeout_ms(const struct dk_scanner_set *set)
 {
     int wait = -1;
 
-    for (int i = 0; i < set->cfg->n_scanners; i++) {
-        int w = set->slots[i] != NULL ? scanner_wait_ms(set->slots[i])
-                : set->gone_for_good[i] ? -1
-                                        : DK_REOPEN_MS;
+    uint64_t now = mono_ms();
 
+    for (int i = 0; i < set->cfg->n_scanners; i++) {
+        int w = -1;
+
+        if (set->slots[i] != NULL)
+            w = scanner_wait_ms(set->slots[i]);
+        else if (!set->gone_for_good[i])
+            w = set->next_try_ms[i] > now ? (int)(set->next_try_ms[i] - now) : 0;
         if (w >= 0 && (wait < 0 || w < wait))
             wait = w;
     }
     return wait;
 }
 
-static void drop(struct dk_scanner_set *set, int i)
+static void drop(struct dk_scanner_set *set, int i, bool for_good)
 {
     scanner_close(set->slots[i]);
     set->slots[i] = NULL;
-    set->gone_for_good[i] = set->cfg->scanners[i].kind == DK_SCANNER_STDIN;
+    set->gone_for_good[i] = for_good;
     set->next_try_ms[i] = mono_ms() + DK_REOPEN_MS;
 }
 
@@ -137,9 +141,12 @@ static void read_slot(struct dk_scanner_set *set, int i, dk_scan_fn fn, void *us
 
     while ((rc = scanner_next(set->slots[i], &ev, &err)) == 1)
         fn(&ev, user);
-    if (rc < 0) {
+    if (rc == DK_ENODATA) {
+        log_info("%s", err.msg);
+        drop(set, i, true);
+    } else if (rc < 0) {
         log_warn("%s; the kiosk goes on and uses it again when it is back", err.msg);
-        drop(set, i);
+        drop(set, i, false);
     }
 }
 

@@ -539,7 +539,7 @@ static bool resolve_device(struct dk_session *s, const struct dk_scan *scan,
     memset(it, 0, sizeof(*it));
     if (scan->kind == DK_SCAN_IMEI)
         by = DK_ASSET_BY_IMEI;
-    else if (scan->kind == DK_SCAN_OTHER)
+    else if (scan->kind == DK_SCAN_OTHER || scan->kind == DK_SCAN_SERIAL)
         by = DK_ASSET_BY_SERIAL;
     rc = inventory_find_asset(s->deps.store, by, scan->text, &it->asset, &err);
     if (rc == 0) {
@@ -549,6 +549,12 @@ static bool resolve_device(struct dk_session *s, const struct dk_scan *scan,
     if (rc != DK_ENOTFOUND) {
         log_error("cannot look up %s: %s", scan->text, err.msg);
         say(s, "Sorry, the kiosk cannot look that up right now. Please try again.");
+        return false;
+    }
+    if (scan->kind == DK_SCAN_SERIAL) {
+        say(s, "Not recognised: no device we know has serial number \"%s\". Scan the asset "
+               "tag instead.",
+            scan->text);
         return false;
     }
     if (scan->kind == DK_SCAN_OTHER) {
@@ -641,6 +647,11 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan)
         finish(s);
         return;
     }
+    if (scan->kind == DK_SCAN_SERIAL || scan->kind == DK_SCAN_IMEI) {
+        say(s, "That is a device's label. Scan your badge, or type your staff id or email, "
+               "or SKIP.");
+        return;
+    }
     rc = inventory_find_staff(s->deps.store, scan->text, &s->who, &err);
     if (rc == DK_EINPUT) {
         log_warn("%s", err.msg);
@@ -699,7 +710,7 @@ static bool is_yes_no(const struct dk_scan *scan)
 static bool is_device(const struct dk_scan *scan)
 {
     return scan->kind == DK_SCAN_ASSET_TAG || scan->kind == DK_SCAN_IMEI ||
-           scan->kind == DK_SCAN_OTHER;
+           scan->kind == DK_SCAN_SERIAL || scan->kind == DK_SCAN_OTHER;
 }
 
 static void on_device_step(struct dk_session *s, const struct dk_scan *scan)

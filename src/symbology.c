@@ -23,17 +23,18 @@ static struct dk_symbol from_aim(const char *id)
     case 'C': /* Code 128; modifier 1 = FNC1 in first position, GS1-128 */
         s.sym = mod == '1' ? DK_SYM_GS1 : DK_SYM_CODE128;
         break;
-    case 'A': /* Code 39; modifier bits: 1 check verified and sent, 2 check
-               * verified and stripped (3 = both bits: stripped), 4 Full
-               * ASCII decoded */
+    case 'A': /* Code 39; modifier 0 nothing done, 1 check verified and
+               * sent, 3 verified and stripped, 4 Full ASCII decoded (5 and 7
+               * as 1 and 3 with Full ASCII) */
         s.sym = DK_SYM_CODE39;
         if (mod >= '0' && mod <= '7') {
             int m = mod - '0';
 
-            s.check_sent = (m & 3) == 1;
-            s.check_stripped = (m & 3) == 3;
-            s.full_ascii = (m & 4) != 0;
-            s.full_ascii_known = true;
+            if ((m & 3) == 1)
+                s.c39_check = DK_C39_CHECK_SENT;
+            else if ((m & 3) == 3)
+                s.c39_check = DK_C39_CHECK_STRIPPED;
+            s.c39_ascii_done = (m & 4) != 0;
         }
         break;
     case 'E': /* EAN/UPC: 0 = EAN-13, UPC-A or UPC-E; 4 = EAN-8 */
@@ -63,7 +64,7 @@ static struct dk_symbol from_name(const char *name)
         {"CODE-128", DK_SYM_CODE128}, {"CODE-39", DK_SYM_CODE39}, {"EAN-13", DK_SYM_EAN13},
         {"UPC-A", DK_SYM_EAN13},      {"EAN-8", DK_SYM_EAN8},     {"UPC-E", DK_SYM_UPCE},
         {"QR-Code", DK_SYM_QR},       {"DataBar", DK_SYM_GS1},    {"DataBar-Exp", DK_SYM_GS1},
-        {"GS1-128", DK_SYM_GS1},
+        {"GS1-128", DK_SYM_GS1},      {"GS1", DK_SYM_GS1},
     };
     struct dk_symbol s = {.sym = DK_SYM_OTHER};
 
@@ -259,10 +260,10 @@ static bool code39(const struct dk_symbol *sym, const struct dk_code39_opts *opt
                    const char *in, size_t len, char *out, size_t size, char *why,
                    size_t why_size)
 {
-    bool has_check = sym->full_ascii_known ? sym->check_sent : opts->check_char;
-    bool full = sym->full_ascii_known ? false : opts->full_ascii;
+    bool has_check = sym->c39_check == DK_C39_CHECK_SENT ||
+                     (sym->c39_check == DK_C39_CHECK_BY_CONFIG && opts->check_char);
+    bool full = !sym->c39_ascii_done && opts->full_ascii;
 
-    /* A scanner that reports Full ASCII (AIM modifier 4-7) has decoded it. */
     if (has_check) {
         if (!code39_check_ok(in, len)) {
             say_why(why, why_size,
@@ -299,6 +300,9 @@ static const struct gs1_ai gs1_ais[] = {
     {"41", 3, 13, 0},  {"420", 3, 0, 20}, {"90", 2, 0, 30},  {"91", 2, 0, 90},
     {"92", 2, 0, 90},  {"93", 2, 0, 90},  {"94", 2, 0, 90},  {"95", 2, 0, 90},
     {"96", 2, 0, 90},  {"97", 2, 0, 90},  {"98", 2, 0, 90},  {"99", 2, 0, 90},
+    {"7001", 4, 13, 0}, {"7003", 4, 10, 0}, {"8001", 4, 14, 0}, {"8003", 4, 0, 30},
+    {"8004", 4, 0, 30}, {"8005", 4, 6, 0},  {"8006", 4, 18, 0}, {"8007", 4, 0, 34},
+    {"8008", 4, 0, 12}, {"8017", 4, 18, 0}, {"8018", 4, 18, 0}, {"8020", 4, 0, 25},
 };
 
 static const struct gs1_ai *gs1_find(const char *p, size_t left)
@@ -312,11 +316,30 @@ static const struct gs1_ai *gs1_find(const char *p, size_t left)
     return NULL;
 }
 
+#define GS1_MAX_ELEMENTS 16
+
 struct gs1_found {
     const char *gtin;
     const char *serial;
     size_t serial_len;
+    const char *asset_id; /* AI (8004), the GS1 Global Individual Asset Identifier */
+    size_t asset_id_len;
+    const char *seen[GS1_MAX_ELEMENTS]; /* the AIs read, to refuse a repeat */
+    int n_seen;
 };
+
+/* A label that gives one AI twice cannot say which one it means. */
+static bool gs1_first_time(struct gs1_found *f, const struct gs1_ai *ai)
+{
+    for (int i = 0; i < f->n_seen; i++) {
+        if (f->seen[i] == ai->prefix)
+            return false;
+    }
+    if (f->n_seen == GS1_MAX_ELEMENTS)
+        return false;
+    f->seen[f->n_seen++] = ai->prefix;
+    return true;
+}
 
 /* Step over one element at *p; 0, or a reason. */
 static const char *gs1_element(const char **p, const char *end, struct gs1_found *f)
@@ -327,6 +350,10 @@ static const char *gs1_element(const char **p, const char *end, struct gs1_found
 
     if (ai == NULL || end - *p < ai->ai_digits || !all_digits(*p, (size_t)ai->ai_digits))
         return "a GS1 label with an element this kiosk does not read";
+    /* Table prefixes shorter than the AI (e.g. "31" for 3100..3105) stand
+     * for several AIs; repeats are only judged on whole AIs. */
+    if ((int)strlen(ai->prefix) == ai->ai_digits && !gs1_first_time(f, ai))
+        return "a GS1 label gives one element twice";
     data = *p + ai->ai_digits;
     if (ai->fixed > 0) {
         n = (size_t)ai->fixed;
@@ -339,13 +366,17 @@ static const char *gs1_element(const char **p, const char *end, struct gs1_found
         if (n == 0 || n > (size_t)ai->max_len)
             return "a GS1 element has the wrong length";
     }
-    if (memcmp(*p, "01", 2) == 0) {
+    if (memcmp(*p, "01", 2) == 0 || memcmp(*p, "00", 2) == 0) {
         if (!symbology_gs1_check_ok(data, n))
-            return "the GTIN's check digit does not match (a damaged or misread label)";
-        f->gtin = data;
+            return "a GS1 check digit does not match (a damaged or misread label)";
+        if (memcmp(*p, "01", 2) == 0)
+            f->gtin = data;
     } else if (memcmp(*p, "21", 2) == 0) {
         f->serial = data;
         f->serial_len = n;
+    } else if (memcmp(*p, "8004", 4) == 0) {
+        f->asset_id = data;
+        f->asset_id_len = n;
     }
     *p = data + n;
     if (*p < end && **p == GS)
@@ -353,8 +384,8 @@ static const char *gs1_element(const char **p, const char *end, struct gs1_found
     return NULL;
 }
 
-static bool gs1(const char *in, size_t len, char *out, size_t size, char *why,
-                size_t why_size)
+static bool gs1(const char *in, size_t len, char *out, size_t size,
+                enum dk_symbol_text *kind, char *why, size_t why_size)
 {
     struct gs1_found f = {0};
     const char *p = in;
@@ -371,8 +402,14 @@ static bool gs1(const char *in, size_t len, char *out, size_t size, char *why,
             return false;
         }
     }
-    if (f.serial != NULL)
+    if (f.asset_id != NULL) {
+        *kind = DK_SYMTEXT_ASSET_ID;
+        return copy_out(f.asset_id, f.asset_id_len, out, size);
+    }
+    if (f.serial != NULL) {
+        *kind = DK_SYMTEXT_SERIAL;
         return copy_out(f.serial, f.serial_len, out, size);
+    }
     say_why(why, why_size,
             f.gtin != NULL ? "this code names a product (GTIN), not one device; scan the "
                              "asset tag"
@@ -383,8 +420,8 @@ static bool gs1(const char *in, size_t len, char *out, size_t size, char *why,
 /* The human-readable form under a GS1 barcode, AIs in parentheses:
  * "(01)09506000134352(21)A1B2C3".  It becomes the element string the
  * barcode carries, with a GS after each variable-length element. */
-static bool gs1_printed(const char *in, size_t len, char *out, size_t size, char *why,
-                        size_t why_size)
+static bool gs1_printed(const char *in, size_t len, char *out, size_t size,
+                        enum dk_symbol_text *kind, char *why, size_t why_size)
 {
     char buf[256];
     size_t n = 0;
@@ -411,32 +448,32 @@ static bool gs1_printed(const char *in, size_t len, char *out, size_t size, char
             buf[n++] = GS;
         p = next != NULL ? next : end;
     }
-    return gs1(buf, n, out, size, why, why_size);
+    return gs1(buf, n, out, size, kind, why, why_size);
 }
 
 /* ---- the whole ---------------------------------------------------------- */
 
 bool symbology_apply(const struct dk_symbol *sym, const struct dk_code39_opts *c39,
-                     const char *in, size_t len, char *out, size_t size, char *why,
-                     size_t why_size)
+                     const char *in, size_t len, char *out, size_t size,
+                     enum dk_symbol_text *kind, char *why, size_t why_size)
 {
+    bool has_gs = memchr(in, GS, len) != NULL;
     bool ok;
 
-    bool has_gs = memchr(in, GS, len) != NULL;
-
+    *kind = DK_SYMTEXT_PLAIN;
     /* A scanner that sends no identifier still sends FNC1 as GS, and a
      * person may type the printed form "(01)...(21)...". */
     if ((sym->sym == DK_SYM_UNKNOWN || sym->sym == DK_SYM_CODE128) && has_gs)
-        return gs1(in, len, out, size, why, why_size);
+        return gs1(in, len, out, size, kind, why, why_size);
     if (sym->sym == DK_SYM_UNKNOWN && len > 4 && in[0] == '(')
-        return gs1_printed(in, len, out, size, why, why_size);
+        return gs1_printed(in, len, out, size, kind, why, why_size);
     if (sym->sym != DK_SYM_GS1 && has_gs) {
         say_why(why, why_size, "a group separator outside a GS1 code");
         return false;
     }
     switch (sym->sym) {
     case DK_SYM_GS1:
-        return gs1(in, len, out, size, why, why_size);
+        return gs1(in, len, out, size, kind, why, why_size);
     case DK_SYM_CODE39:
         return code39(sym, c39, in, len, out, size, why, why_size);
     case DK_SYM_EAN13:

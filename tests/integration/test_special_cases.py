@@ -88,6 +88,20 @@ class UnknownAndRepeatTest(SpecialCaseTest):
         k.expect("Received: 1 device")
         self.assertEqual(self.returns(), [("104400", "S100002", 1, 0, 0, 0)])
 
+    def test_gs1_label_is_found_by_its_serial_only(self):
+        k = self.kiosk
+        # GS1-128: GTIN (01), then the serial (21) after a group separator.
+        k.scan(b"]C10109506000134352\x1d" b"21HS-55120")
+        k.expect(r"Hotspot Franklin T10 Hotspot \(asset 104500\)")
+        k.scan("NO")
+        k.expect("Added asset 104500")
+        # A serial that happens to look like an asset tag is still a serial.
+        k.scan(b"]C121104233")
+        k.expect('Not recognised: no device we know has serial number "104233". Scan the '
+                 "asset tag instead.")
+        k.scan(b"]C10109506000134352")
+        k.expect("this code names a product \\(GTIN\\), not one device; scan the asset tag")
+
     def test_already_returned_device_records_no_second_return(self):
         k = self.kiosk
         k.scan("104233")
