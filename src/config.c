@@ -1,8 +1,10 @@
 #include "config.h"
 
+#include "disposition.h"
 #include "mail.h"
 #include "text.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -53,6 +55,27 @@ void config_defaults(struct dk_config *cfg)
     cfg->retry_base = 30;
     cfg->retry_max = 3600;
     snprintf(cfg->mail_from, sizeof(cfg->mail_from), "dropkiosk@localhost");
+    cfg->overdue_days = 7;
+    for (int i = 0; i < DK_N_ASSET_TYPES; i++)
+        cfg->charger_cost_cents[i] = 3500;
+}
+
+static const char *const asset_types[DK_N_ASSET_TYPES] = {
+    "laptop", "chromebook", "tablet", "phone", "hotspot", "desktop", "other",
+};
+
+const char *config_asset_type(int i)
+{
+    return i >= 0 && i < DK_N_ASSET_TYPES ? asset_types[i] : NULL;
+}
+
+int config_asset_type_index(const char *type)
+{
+    for (int i = 0; i < DK_N_ASSET_TYPES; i++) {
+        if (strcmp(type, asset_types[i]) == 0)
+            return i;
+    }
+    return -1;
 }
 
 const char *config_default_path(const char *explicit_path)
@@ -423,13 +446,81 @@ static bool first_time(struct load_ctx *ctx, const char *section, const char *ke
     return true;
 }
 
+/* A money amount as the district writes it, "35" or "35.50", into cents. */
+static bool set_cents(int *dst, const char *value)
+{
+    char *end = NULL;
+    long whole;
+    long cents = 0;
+
+    errno = 0;
+    whole = strtol(value, &end, 10);
+    if (errno != 0 || end == value || whole < 0 || whole > 100000)
+        return false;
+    if (*end == '.') {
+        const char *frac = end + 1;
+
+        if (!isdigit((unsigned char)frac[0]) || !isdigit((unsigned char)frac[1]) ||
+            frac[2] != '\0')
+            return false;
+        cents = (frac[0] - '0') * 10 + (frac[1] - '0');
+    } else if (*end != '\0') {
+        return false;
+    }
+    *dst = (int)(whole * 100 + cents);
+    return true;
+}
+
+static int intake_key(struct load_ctx *ctx, const char *key, const char *value)
+{
+    struct dk_config *c = ctx->cfg;
+    bool ok = true;
+
+    if (strcmp(key, "overdue_days") == 0) {
+        ok = set_int(&c->overdue_days, value, 1, 365);
+    } else if (strcmp(key, "charger_cost") == 0) {
+        int cents = 0;
+
+        ok = set_cents(&cents, value);
+        for (int i = 0; ok && i < DK_N_ASSET_TYPES; i++)
+            c->charger_cost_cents[i] = cents;
+    } else if (strncmp(key, "charger_cost.", 13) == 0) {
+        int i = config_asset_type_index(key + 13);
+
+        if (i < 0)
+            return fail(ctx, "unknown asset type in '%s' in [intake]", key);
+        ok = set_cents(&c->charger_cost_cents[i], value);
+    } else {
+        return fail(ctx, "unknown key '%s' in [%s]", key, "intake");
+    }
+    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
+/* Rules are kept as written, with their lines, for the disposition module
+ * to read and to name in its errors. */
+static int disposition_key(struct load_ctx *ctx, const char *key, const char *value)
+{
+    struct dk_config *c = ctx->cfg;
+
+    if (strcmp(key, "rule") != 0)
+        return fail(ctx, "unknown key '%s' in [%s]", key, "disposition");
+    if (c->n_rules == DK_MAX_RULES)
+        return fail(ctx, "more than %d rules in [disposition]", DK_MAX_RULES);
+    if (!set_text(c->rules[c->n_rules], sizeof(c->rules[0]), value))
+        return fail(ctx, "bad value '%s' for rule", value);
+    c->rule_lines[c->n_rules++] = ctx->line;
+    return 1;
+}
+
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
     struct load_ctx *ctx = user;
 
     if (ctx->failed_line != 0)
         return 0;
-    if (!first_time(ctx, section, key))
+    /* Rules are a list: `rule` is the one key that repeats. */
+    if (!(strcmp(section, "disposition") == 0 && strcmp(key, "rule") == 0) &&
+        !first_time(ctx, section, key))
         return fail(ctx, "'%s' set twice in [%s]", key, section);
     if (strcmp(section, "kiosk") == 0)
         return kiosk_key(ctx, key, value);
@@ -441,6 +532,10 @@ static int on_entry(void *user, const char *section, const char *key, const char
         return receipt_key(ctx, key, value);
     if (strcmp(section, "mail") == 0)
         return mail_key(ctx, key, value);
+    if (strcmp(section, "intake") == 0)
+        return intake_key(ctx, key, value);
+    if (strcmp(section, "disposition") == 0)
+        return disposition_key(ctx, key, value);
     return fail(ctx, "unknown section [%s]", section);
 }
 
@@ -542,5 +637,5 @@ int config_load(struct dk_config *cfg, const char *path, struct dk_error *err)
         return dk_error_set(err, DK_EINPUT, "%s:%d: not a valid INI line", path, rc);
     if (check_whole(&ctx) == 0)
         return DK_EINPUT;
-    return 0;
+    return disposition_check_rules(cfg, err);
 }

@@ -55,6 +55,9 @@ enum dk_starttls {
     DK_STARTTLS_REQUIRED,
 };
 
+#define DK_MAX_RULES 32
+#define DK_N_ASSET_TYPES 7 /* laptop chromebook tablet phone hotspot desktop other */
+
 struct dk_config {
     char path[DK_PATH_MAX]; /* the file this was read from */
 
@@ -98,7 +101,25 @@ struct dk_config {
     int retry_max;     /* longest wait between retries, seconds */
     char mail_from[DK_TEXT_MAX];
     char service_desk[DK_TEXT_MAX];
+
+    /* [intake] */
+    int overdue_days;   /* a dropped device not received after this is flagged */
+    /* Replacement cost of a missing charger, in cents, by asset type in the
+     * order of config_asset_type(); charger_cost sets them all, then
+     * charger_cost.TYPE one. */
+    int charger_cost_cents[DK_N_ASSET_TYPES];
+
+    /* [disposition]: `rule = ...` lines in order, first match wins; their
+     * grammar is the disposition module's (src/disposition.h). */
+    char rules[DK_MAX_RULES][DK_TEXT_MAX];
+    int rule_lines[DK_MAX_RULES];
+    int n_rules;
 };
+
+/* The asset types in a fixed order, for per-type settings; NULL past the
+ * last.  config_asset_type_index gives the index of a name, or -1. */
+const char *config_asset_type(int i);
+int config_asset_type_index(const char *type);
 
 /* Fill cfg with the built-in defaults (no scanners, spool transport). */
 void config_defaults(struct dk_config *cfg);

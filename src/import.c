@@ -1215,6 +1215,8 @@ int import_csv(struct dk_store *store, enum dk_import_kind kind, const char *pat
     int rc;
 
     memset(&im, 0, sizeof(im));
+    if (kind == DK_IMPORT_LEAVERS)
+        return dk_error_set(err, DK_EINPUT, "importing leavers is not available yet");
     im.store = store;
     im.kind = kind == DK_IMPORT_STAFF ? &staff_kind : &asset_kind;
 

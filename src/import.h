@@ -57,6 +57,7 @@
 enum dk_import_kind {
     DK_IMPORT_ASSETS,
     DK_IMPORT_STAFF,
+    DK_IMPORT_LEAVERS, /* HR's list of staff who left: staff id or email, last day */
 };
 
 /* One --map COLUMN=FIELD override: the CSV header `column` fills `field`

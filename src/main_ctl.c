@@ -2,6 +2,7 @@
  * keygen, pubkey, import, verify, outbox, audit. */
 #include "audit.h"
 #include "config.h"
+#include "ctl.h"
 #include "error.h"
 #include "import.h"
 #include "log.h"
@@ -14,26 +15,17 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_MAPS 32
 /* A receipt payload is a few hundred bytes; anything near this is not one. */
 #define MAX_PAYLOAD 16384
 
-struct ctl {
-    const char *config_path;
-    const char *db;
-    bool csv;
-    struct dk_import_map maps[MAX_MAPS];
-    size_t n_maps;
-    struct dk_config cfg;
-    char **args; /* the verb and its words */
-    int n_args;
-};
+#define MAX_MAPS DK_CTL_MAX_MAPS
 
 static const char usage_text[] =
     "Usage: dropkioskctl [-c FILE] [--db PATH] [-v] VERB ...\n"
@@ -47,7 +39,27 @@ static const char usage_text[] =
     "  decode FILE... [--csv]       print the barcodes and QR codes in images\n"
     "  outbox [list] [--csv]        list queued, sent and failed mail\n"
     "  outbox send                  deliver the mail that is due now\n"
-    "  audit verify                 check the audit trail's hash chain\n\n"
+    "  audit verify                 check the audit trail's hash chain\n"
+    "  import leavers FILE          import the HR list of staff who left\n\n"
+    "Technician verbs (--tech ID acts as that technician; the PIN is asked on\n"
+    "the terminal, or read from stdin with --pin-stdin):\n"
+    "  tech add --name N --badge B  add a technician (sets the PIN)\n"
+    "  tech disable ID | tech list\n"
+    "  receive TAG [--charger present|missing] [--condition C] [--note T]\n"
+    "                               confirm a dropped device arrived\n"
+    "  cleanout --school NAME TAG...|-\n"
+    "                               return and receive a whole cart at once\n"
+    "  discrepancies [--days N]     walk-ins, devices not received, chargers\n"
+    "  dispose TAG                  show the proposed disposition and its rule\n"
+    "  wipe TAG --method M --tool T record the data wipe\n"
+    "  reassign TAG --to STAFF      hand a wiped device to a named person\n"
+    "  recycle TAG --level clear|purge|destroy\n"
+    "                               add a device to the open e-waste manifest\n"
+    "  reserve MODEL --to STAFF     reserve the next device of a model\n"
+    "  manifest [show]              the open e-waste manifest\n"
+    "  manifest close --vendor V --certificate N [--out FILE]\n"
+    "  report [returns|awaiting|chargers|dispositions|flags|leavers]\n"
+    "         [--from DATE] [--until DATE] [--csv]\n\n"
     "Options:\n"
     "  -c, --config FILE  config file (default $DROPKIOSK_CONFIG, then\n"
     "                     /etc/dropkiosk/dropkiosk.conf)\n"
@@ -59,7 +71,7 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 a clean negative answer (forged receipt, failed\n"
     "check), 2 bad usage or input, 3 a runtime failure.\n";
 
-static int add_map(struct ctl *c, char *spec)
+static int add_map(struct dk_ctl *c, char *spec)
 {
     char *eq = strchr(spec, '=');
 
@@ -78,46 +90,118 @@ static int add_map(struct ctl *c, char *spec)
     return 0;
 }
 
-/* -1 to go on, else the exit status. */
-static int parse_args(int argc, char **argv, struct ctl *c)
+/* The options of particular verbs (struct dk_ctl_opts), by long name. */
+static const struct {
+    const char *name;
+    size_t offset;
+} text_opts[] = {
+    {"tech", offsetof(struct dk_ctl_opts, tech)},
+    {"charger", offsetof(struct dk_ctl_opts, charger)},
+    {"condition", offsetof(struct dk_ctl_opts, condition)},
+    {"note", offsetof(struct dk_ctl_opts, note)},
+    {"school", offsetof(struct dk_ctl_opts, school)},
+    {"vendor", offsetof(struct dk_ctl_opts, vendor)},
+    {"certificate", offsetof(struct dk_ctl_opts, certificate)},
+    {"method", offsetof(struct dk_ctl_opts, method)},
+    {"tool", offsetof(struct dk_ctl_opts, tool)},
+    {"level", offsetof(struct dk_ctl_opts, level)},
+    {"to", offsetof(struct dk_ctl_opts, to)},
+    {"out", offsetof(struct dk_ctl_opts, out)},
+    {"from", offsetof(struct dk_ctl_opts, from)},
+    {"until", offsetof(struct dk_ctl_opts, until)},
+    {"name", offsetof(struct dk_ctl_opts, name)},
+    {"badge", offsetof(struct dk_ctl_opts, badge)},
+};
+
+#define N_TEXT_OPTS (sizeof(text_opts) / sizeof(text_opts[0]))
+
+enum { OPT_DB = 256, OPT_CSV, OPT_MAP, OPT_HELP, OPT_VERSION, OPT_PIN_STDIN, OPT_DAYS,
+       OPT_TEXT /* OPT_TEXT + i: text_opts[i] */ };
+
+static void fill_options(struct option *longs)
 {
-    enum { OPT_DB = 256, OPT_CSV, OPT_MAP, OPT_HELP, OPT_VERSION };
-    static const struct option longs[] = {
-        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, OPT_DB},
-        {"csv", no_argument, NULL, OPT_CSV},       {"map", required_argument, NULL, OPT_MAP},
-        {"verbose", no_argument, NULL, 'v'},       {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0},
+    static const struct option fixed[] = {
+        {"config", required_argument, NULL, 'c'},   {"db", required_argument, NULL, OPT_DB},
+        {"csv", no_argument, NULL, OPT_CSV},         {"map", required_argument, NULL, OPT_MAP},
+        {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"pin-stdin", no_argument, NULL, OPT_PIN_STDIN},
+        {"days", required_argument, NULL, OPT_DAYS},
     };
+    size_t n = sizeof(fixed) / sizeof(fixed[0]);
+
+    memcpy(longs, fixed, sizeof(fixed));
+    for (size_t i = 0; i < N_TEXT_OPTS; i++)
+        longs[n + i] = (struct option){text_opts[i].name, required_argument, NULL,
+                                       OPT_TEXT + (int)i};
+    longs[n + N_TEXT_OPTS] = (struct option){NULL, 0, NULL, 0};
+}
+
+static int parse_days(struct dk_ctl *c, const char *value)
+{
+    char *end = NULL;
+    long v = strtol(value, &end, 10);
+
+    if (end == value || *end != '\0' || v < 0 || v > 3650) {
+        fprintf(stderr, "dropkioskctl: --days wants a number of days, got '%s'\n", value);
+        return 2;
+    }
+    c->opt.days = (int)v;
+    return 0;
+}
+
+/* One option; 0 to go on, else an exit status + 1 (1 means "exit 0"). */
+static int take_option(struct dk_ctl *c, int o)
+{
+    if (o >= OPT_TEXT && o < OPT_TEXT + (int)N_TEXT_OPTS) {
+        *(const char **)((char *)&c->opt + text_opts[o - OPT_TEXT].offset) = optarg;
+        return 0;
+    }
+    switch (o) {
+    case 'c':
+        c->config_path = optarg;
+        return 0;
+    case OPT_DB:
+        c->db = optarg;
+        return 0;
+    case OPT_CSV:
+        c->csv = true;
+        return 0;
+    case OPT_MAP:
+        return add_map(c, optarg) != 0 ? 3 : 0;
+    case OPT_PIN_STDIN:
+        c->opt.pin_stdin = true;
+        return 0;
+    case OPT_DAYS:
+        return parse_days(c, optarg) != 0 ? 3 : 0;
+    case 'v':
+        log_set_level(DK_LOG_DEBUG);
+        return 0;
+    case OPT_HELP:
+        fputs(usage_text, stdout);
+        return 1;
+    case OPT_VERSION:
+        printf("dropkioskctl %s (commit %s)\n", DK_VERSION, DK_COMMIT);
+        return 1;
+    default:
+        fputs(usage_text, stderr);
+        return 3;
+    }
+}
+
+/* -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct dk_ctl *c)
+{
+    struct option longs[16 + N_TEXT_OPTS];
     int o;
 
+    fill_options(longs);
+    c->opt.days = -1;
     while ((o = getopt_long(argc, argv, "c:v", longs, NULL)) != -1) {
-        switch (o) {
-        case 'c':
-            c->config_path = optarg;
-            break;
-        case OPT_DB:
-            c->db = optarg;
-            break;
-        case OPT_CSV:
-            c->csv = true;
-            break;
-        case OPT_MAP:
-            if (add_map(c, optarg) != 0)
-                return 2;
-            break;
-        case 'v':
-            log_set_level(DK_LOG_DEBUG);
-            break;
-        case OPT_HELP:
-            fputs(usage_text, stdout);
-            return 0;
-        case OPT_VERSION:
-            printf("dropkioskctl %s (commit %s)\n", DK_VERSION, DK_COMMIT);
-            return 0;
-        default:
-            fputs(usage_text, stderr);
-            return 2;
-        }
+        int rc = take_option(c, o);
+
+        if (rc != 0)
+            return rc - 1;
     }
     c->args = argv + optind;
     c->n_args = argc - optind;
@@ -128,19 +212,28 @@ static int parse_args(int argc, char **argv, struct ctl *c)
     return -1;
 }
 
-static int fail(int code, const struct dk_error *err)
+int ctl_fail(int code, const struct dk_error *err)
 {
     fprintf(stderr, "dropkioskctl: %s\n", err->msg);
     return dk_exit_status(code);
 }
 
-static int bad_usage(const char *what)
+int ctl_bad_usage(const char *what)
 {
     fprintf(stderr, "dropkioskctl: %s (see dropkioskctl --help)\n", what);
     return 2;
 }
 
-static int load_config(struct ctl *c, struct dk_error *err)
+int ctl_open_store(const struct dk_ctl *c, bool must_exist, struct dk_store **out)
+{
+    struct dk_error err = {{0}};
+    int rc = must_exist ? store_open_existing(c->cfg.database, out, &err)
+                        : store_open(c->cfg.database, out, &err);
+
+    return rc != 0 ? ctl_fail(rc, &err) : 0;
+}
+
+static int load_config(struct dk_ctl *c, struct dk_error *err)
 {
     int rc;
 
@@ -151,23 +244,23 @@ static int load_config(struct ctl *c, struct dk_error *err)
     return rc;
 }
 
-static int cmd_keygen(struct ctl *c)
+static int cmd_keygen(struct dk_ctl *c)
 {
     struct dk_error err = {{0}};
     int rc;
 
     if (c->n_args != 1)
-        return bad_usage("keygen takes no arguments");
+        return ctl_bad_usage("keygen takes no arguments");
     rc = receipt_keygen(c->cfg.signing_key, c->cfg.public_key, &err);
 
     if (rc != 0)
-        return fail(rc, &err);
+        return ctl_fail(rc, &err);
     printf("signing key: %s (keep it secret)\npublic key:  %s\n", c->cfg.signing_key,
            c->cfg.public_key);
     return 0;
 }
 
-static int cmd_pubkey(struct ctl *c)
+static int cmd_pubkey(struct dk_ctl *c)
 {
     struct dk_error err = {{0}};
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -176,16 +269,16 @@ static int cmd_pubkey(struct ctl *c)
     int rc;
 
     if (c->n_args != 1)
-        return bad_usage("pubkey takes no arguments");
+        return ctl_bad_usage("pubkey takes no arguments");
     rc = receipt_load_public(c->cfg.public_key, pk, &err);
     if (rc != 0)
-        return fail(rc, &err);
+        return ctl_fail(rc, &err);
     sodium_bin2base64(b64, sizeof(b64), pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
     printf("%s\n", b64);
     return 0;
 }
 
-static int cmd_import(struct ctl *c)
+static int cmd_import(struct dk_ctl *c)
 {
     struct dk_import_result res = {0};
     struct dk_error err = {{0}};
@@ -194,19 +287,21 @@ static int cmd_import(struct ctl *c)
     int rc;
 
     if (c->n_args != 3)
-        return bad_usage("import wants: import assets|staff FILE");
+        return ctl_bad_usage("import wants: import assets|staff|leavers FILE");
     if (strcmp(c->args[1], "assets") == 0)
         kind = DK_IMPORT_ASSETS;
     else if (strcmp(c->args[1], "staff") == 0)
         kind = DK_IMPORT_STAFF;
+    else if (strcmp(c->args[1], "leavers") == 0)
+        kind = DK_IMPORT_LEAVERS;
     else
-        return bad_usage("import wants 'assets' or 'staff'");
+        return ctl_bad_usage("import wants 'assets', 'staff' or 'leavers'");
     rc = store_open(c->cfg.database, &store, &err);
     if (rc == 0)
         rc = import_csv(store, kind, c->args[2], c->maps, c->n_maps, "cli", &res, &err);
     store_close(store);
     if (rc != 0)
-        return fail(rc, &err);
+        return ctl_fail(rc, &err);
     printf("%d added, %d updated, %d unchanged\n", res.added, res.updated, res.unchanged);
     return 0;
 }
@@ -283,7 +378,7 @@ static int verify_file(struct verify_ctx *v, const char *path)
     return rc;
 }
 
-static int cmd_verify(struct ctl *c)
+static int cmd_verify(struct dk_ctl *c)
 {
     static char payload[MAX_PAYLOAD];
     struct verify_ctx v;
@@ -294,13 +389,13 @@ static int cmd_verify(struct ctl *c)
 
     memset(&v, 0, sizeof(v));
     if (c->n_args < 2)
-        return bad_usage("verify wants: verify FILE.png... or verify -");
+        return ctl_bad_usage("verify wants: verify FILE.png... or verify -");
     rc = receipt_load_public(c->cfg.public_key, v.pk, &err);
     if (rc != 0)
-        return fail(rc, &err);
+        return ctl_fail(rc, &err);
     for (int i = 1; i < c->n_args; i++) {
         if (strcmp(c->args[i], "-") == 0 && stdin_used)
-            return bad_usage("verify reads standard input (-) once");
+            return ctl_bad_usage("verify reads standard input (-) once");
         if (strcmp(c->args[i], "-") != 0) {
             verify_file(&v, c->args[i]);
             continue;
@@ -308,9 +403,9 @@ static int cmd_verify(struct ctl *c)
         stdin_used = true;
         rc = read_stdin(payload, sizeof(payload), &len);
         if (rc == DK_EINPUT)
-            return bad_usage("standard input holds more than a receipt payload (16 KiB)");
+            return ctl_bad_usage("standard input holds more than a receipt payload (16 KiB)");
         if (rc != 0)
-            return bad_usage("cannot read the payload from standard input");
+            return ctl_bad_usage("cannot read the payload from standard input");
         verify_one(&v, payload, len);
     }
     if (v.bad_input > 0)
@@ -318,7 +413,7 @@ static int cmd_verify(struct ctl *c)
     return v.valid > 0 && v.forged == 0 && v.unreadable == 0 ? 0 : 1;
 }
 
-static int cmd_outbox(struct ctl *c)
+static int cmd_outbox(struct dk_ctl *c)
 {
     struct dk_outbox_counts counts = {0};
     struct dk_error err = {{0}};
@@ -327,7 +422,7 @@ static int cmd_outbox(struct ctl *c)
     int rc;
 
     if (c->n_args > 2 || (strcmp(sub, "list") != 0 && strcmp(sub, "send") != 0))
-        return bad_usage("outbox wants: outbox [list|send]");
+        return ctl_bad_usage("outbox wants: outbox [list|send]");
     rc = store_open_existing(c->cfg.database, &store, &err);
     if (rc == 0 && strcmp(sub, "list") == 0)
         rc = outbox_list(store, stdout, c->csv, &err);
@@ -335,14 +430,14 @@ static int cmd_outbox(struct ctl *c)
         rc = outbox_deliver_due(store, &c->cfg, &counts, &err);
     store_close(store);
     if (rc != 0)
-        return fail(rc, &err);
+        return ctl_fail(rc, &err);
     if (strcmp(sub, "send") == 0)
         printf("%d sent, %d failed, %d to retry\n", counts.sent, counts.failed,
                counts.deferred);
     return 0;
 }
 
-static int cmd_audit(struct ctl *c)
+static int cmd_audit(struct dk_ctl *c)
 {
     struct dk_error err = {{0}};
     struct dk_store *store = NULL;
@@ -350,7 +445,7 @@ static int cmd_audit(struct ctl *c)
     int rc;
 
     if (c->n_args != 2 || strcmp(c->args[1], "verify") != 0)
-        return bad_usage("audit wants: audit verify");
+        return ctl_bad_usage("audit wants: audit verify");
     rc = store_open_existing(c->cfg.database, &store, &err);
     if (rc == 0)
         rc = audit_verify(store, &bad, &rows, &err);
@@ -360,7 +455,7 @@ static int cmd_audit(struct ctl *c)
         return 1;
     }
     if (rc != 0)
-        return fail(rc, &err);
+        return ctl_fail(rc, &err);
     printf("OK: %lld audit rows, chain intact\n", (long long)rows);
     return 0;
 }
@@ -467,12 +562,12 @@ static int decode_one(const char *path, bool csv)
     return 1;
 }
 
-static int cmd_decode(struct ctl *c)
+static int cmd_decode(struct dk_ctl *c)
 {
     int status = 0;
 
     if (c->n_args < 2)
-        return bad_usage("decode wants: decode FILE...");
+        return ctl_bad_usage("decode wants: decode FILE...");
     if (c->csv)
         fputs("file,symbology,text\n", stdout);
     for (int i = 1; i < c->n_args; i++) {
@@ -488,15 +583,19 @@ static int cmd_decode(struct ctl *c)
     return status;
 }
 
-static int run_verb(struct ctl *c)
+static int run_verb(struct dk_ctl *c)
 {
     static const struct {
         const char *verb;
-        int (*fn)(struct ctl *c);
+        int (*fn)(struct dk_ctl *c);
     } verbs[] = {
         {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"import", cmd_import},
         {"verify", cmd_verify}, {"outbox", cmd_outbox}, {"audit", cmd_audit},
-        {"decode", cmd_decode},
+        {"decode", cmd_decode}, {"tech", ctl_tech}, {"receive", ctl_receive},
+        {"cleanout", ctl_cleanout}, {"discrepancies", ctl_discrepancies},
+        {"dispose", ctl_dispose}, {"wipe", ctl_dispose}, {"reassign", ctl_dispose},
+        {"recycle", ctl_dispose}, {"manifest", ctl_manifest}, {"reserve", ctl_reserve},
+        {"report", ctl_report},
     };
 
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
@@ -510,7 +609,7 @@ static int run_verb(struct ctl *c)
 
 int main(int argc, char **argv)
 {
-    static struct ctl c;
+    static struct dk_ctl c;
     struct dk_error err = {{0}};
     int rc;
 
@@ -526,7 +625,7 @@ int main(int argc, char **argv)
     /* Decoding an image needs no site: it must work on any machine. */
     rc = strcmp(c.args[0], "decode") == 0 ? 0 : load_config(&c, &err);
     if (rc != 0)
-        rc = fail(rc, &err);
+        rc = ctl_fail(rc, &err);
     else
         rc = run_verb(&c);
     curl_global_cleanup();

@@ -101,8 +101,57 @@ static const char migration_1[] =
     "  event TEXT NOT NULL,"
     "  payload TEXT NOT NULL);";
 
+/* Migration 2: technician intake and disposition.  A return moves
+ * dropped -> received -> dispositioned; what happened on the way is kept in
+ * its own columns and tables, never overwritten. */
+static const char migration_2[] =
+    "CREATE TABLE technicians ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  badge TEXT NOT NULL UNIQUE,"
+    "  pin_hash TEXT NOT NULL,"            /* Argon2id, libsodium's string form */
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  failed_logins INTEGER NOT NULL DEFAULT 0,"
+    "  locked_until TEXT,"
+    "  created_at TEXT NOT NULL);"
+    "ALTER TABLE returns ADD COLUMN received_at TEXT;"
+    "ALTER TABLE returns ADD COLUMN condition_note TEXT;"
+    "ALTER TABLE returns ADD COLUMN cleanout_school TEXT;"
+    "ALTER TABLE returns ADD COLUMN flag_walk_in INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE returns ADD COLUMN dispositioned_at TEXT;"
+    "ALTER TABLE returns ADD COLUMN disposition_rule TEXT;"
+    "ALTER TABLE returns ADD COLUMN new_holder TEXT;"
+    "CREATE TABLE wipes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  return_id INTEGER NOT NULL REFERENCES returns(id),"
+    "  method TEXT NOT NULL,"
+    "  tool TEXT NOT NULL,"
+    "  technician TEXT NOT NULL,"
+    "  wiped_at TEXT NOT NULL);"
+    "CREATE TABLE manifests ("
+    "  id INTEGER PRIMARY KEY,"
+    "  opened_at TEXT NOT NULL,"
+    "  closed_at TEXT,"
+    "  vendor TEXT,"
+    "  certificate TEXT);"
+    "CREATE TABLE manifest_items ("
+    "  manifest_id INTEGER NOT NULL REFERENCES manifests(id),"
+    "  return_id INTEGER NOT NULL UNIQUE REFERENCES returns(id),"
+    "  level TEXT NOT NULL CHECK (level IN ('clear','purge','destroy')),"
+    "  technician TEXT NOT NULL,"
+    "  added_at TEXT NOT NULL,"
+    "  PRIMARY KEY (manifest_id, return_id));"
+    "CREATE TABLE reservations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  model TEXT NOT NULL,"
+    "  staff_id TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  fulfilled_by INTEGER REFERENCES returns(id));"
+    "ALTER TABLE staff ADD COLUMN left_on TEXT;";
+
 static const char *const migrations[] = {
     migration_1,
+    migration_2,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,0 +1,75 @@
+/* dropkioskctl's verbs share this: the parsed command line, the config, and
+ * the ways a verb reports.  Each group of verbs lives in its own file
+ * (src/ctl_*.c); src/main_ctl.c parses the options and dispatches.
+ *
+ * A verb returns the exit status: 0 success, 1 a clean negative answer,
+ * 2 bad usage or input (message on stderr naming what and where), 3 a
+ * runtime failure. */
+#ifndef DK_CTL_H
+#define DK_CTL_H
+
+#include "config.h"
+#include "import.h"
+#include "store.h"
+
+#include <stdbool.h>
+
+#define DK_CTL_MAX_MAPS 32
+
+/* Options some verbs take; NULL or -1 when not given. */
+struct dk_ctl_opts {
+    const char *tech;        /* --tech ID: the technician acting */
+    bool pin_stdin;          /* --pin-stdin: read the technician's PIN from stdin */
+    const char *charger;     /* --charger present|missing */
+    const char *condition;   /* --condition good|worn|damaged|not_working */
+    const char *note;        /* --note TEXT */
+    const char *school;      /* --school NAME (clean-out) */
+    const char *vendor;      /* --vendor NAME (e-waste manifest) */
+    const char *certificate; /* --certificate NUMBER */
+    const char *method;      /* --method M (data wipe) */
+    const char *tool;        /* --tool T (data wipe) */
+    const char *level;       /* --level clear|purge|destroy (NIST SP 800-88) */
+    const char *to;          /* --to STAFF (reassign) */
+    const char *out;         /* --out FILE */
+    const char *from;        /* --from YYYY-MM-DD */
+    const char *until;       /* --until YYYY-MM-DD */
+    const char *name;        /* --name TEXT */
+    const char *badge;       /* --badge CODE */
+    int days;                /* --days N */
+};
+
+struct dk_ctl {
+    const char *config_path;
+    const char *db;
+    bool csv;
+    struct dk_import_map maps[DK_CTL_MAX_MAPS];
+    size_t n_maps;
+    struct dk_ctl_opts opt;
+    struct dk_config cfg;
+    char **args; /* the verb and its words */
+    int n_args;
+};
+
+/* Print "dropkioskctl: MESSAGE" from err and return the exit status for
+ * code. */
+int ctl_fail(int code, const struct dk_error *err);
+
+/* Print "dropkioskctl: WHAT (see dropkioskctl --help)"; returns 2. */
+int ctl_bad_usage(const char *what);
+
+/* Open the config's database (or --db).  must_exist: a check or report on
+ * a mistyped path must not create an empty database.  0 or an exit status
+ * (the message already printed). */
+int ctl_open_store(const struct dk_ctl *c, bool must_exist, struct dk_store **out);
+
+/* Verbs, one group a file. */
+int ctl_tech(struct dk_ctl *c);         /* src/ctl_intake.c: tech add|disable|list */
+int ctl_receive(struct dk_ctl *c);      /* src/ctl_intake.c */
+int ctl_cleanout(struct dk_ctl *c);     /* src/ctl_intake.c */
+int ctl_discrepancies(struct dk_ctl *c);/* src/ctl_intake.c */
+int ctl_dispose(struct dk_ctl *c);      /* src/ctl_dispose.c: dispose, wipe, ... */
+int ctl_manifest(struct dk_ctl *c);     /* src/ctl_dispose.c */
+int ctl_reserve(struct dk_ctl *c);      /* src/ctl_dispose.c */
+int ctl_report(struct dk_ctl *c);       /* src/ctl_report.c */
+
+#endif
