@@ -86,6 +86,12 @@ enum {
     S_N_FIELDS,
 };
 
+enum {
+    L_ID,
+    L_LEFT_ON,
+    L_N_FIELDS,
+};
+
 static const struct field_def asset_fields[A_N_FIELDS] = {
     [A_TAG] = {"tag", CHECK_TEXT, true},
     [A_SERIAL] = {"serial", CHECK_TEXT, false},
@@ -192,6 +198,42 @@ static const struct kind_def staff_kind = {
                   "VALUES (?1, ?2, ?3, ?4, ?5)",
     .update_sql = "UPDATE staff SET name = ?2, email = ?3, department = ?4, "
                   "leader_email = ?5 WHERE id = ?1",
+};
+
+/* HR's leavers list: who (staff id, or the email when the id is empty or
+ * absent) and the last day worked.  It only ever updates staff.left_on of
+ * people the staff import already knows: a leaver we cannot name is a
+ * mistake in one of the two files, and guessing would put the wrong
+ * person on the leavers report. */
+static const struct field_def leaver_fields[L_N_FIELDS] = {
+    [L_ID] = {"id", CHECK_TEXT, true},
+    [L_LEFT_ON] = {"left_on", CHECK_DATE, true},
+};
+
+static const struct alias leaver_aliases[] = {
+    {"id", L_ID, 0},
+    {"staffid", L_ID, 0},
+    {"employeeid", L_ID, 0},
+    {"email", L_ID, 1},
+    {"emailaddress", L_ID, 1},
+    {"lefton", L_LEFT_ON, 0},
+    {"lastday", L_LEFT_ON, 0},
+    {"lastdayworked", L_LEFT_ON, 0},
+    {"terminationdate", L_LEFT_ON, 0},
+    {"separationdate", L_LEFT_ON, 0},
+    {NULL, 0, 0},
+};
+
+/* No insert: a leaver must already be on staff (see leaver_resolve). */
+static const struct kind_def leaver_kind = {
+    .noun = "leavers",
+    .action = "import leavers",
+    .fields = leaver_fields,
+    .n_fields = L_N_FIELDS,
+    .aliases = leaver_aliases,
+    .select_sql = "SELECT id, left_on FROM staff WHERE id = ?1",
+    .insert_sql = NULL,
+    .update_sql = "UPDATE staff SET left_on = ?2 WHERE id = ?1",
 };
 
 /* Headers that only Google Admin's ChromeOS export has: such a file lists
@@ -947,6 +989,48 @@ static int check_email_once(struct importer *im, const struct row *row, struct d
     return 0;
 }
 
+/* Count the staff rows st finds for key; the first one's id goes to id. */
+static int staff_matches(sqlite3_stmt *st, const char *key, char *id, size_t size)
+{
+    int found = 0;
+
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if (++found == 1)
+            snprintf(id, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return found;
+}
+
+/* Turn a leaver's id or email into the staff id, in row->buf[L_ID].  An id
+ * is matched exactly; a value with '@' that is no id is matched as an email
+ * ignoring case, as the kiosk does. */
+static int leaver_resolve(struct importer *im, struct row *row, struct dk_error *err)
+{
+    char show[IMPORT_SHOW_MAX + 4];
+    char id[IMPORT_VALUE_MAX + 1];
+    const char *key = row->val[L_ID];
+    int found;
+
+    if (staff_matches(im->staff_by_id, key, id, sizeof(id)) == 1)
+        return 0;
+    shown(key, show, sizeof(show));
+    if (strchr(key, '@') == NULL)
+        return row_fail(im, row, row->col[L_ID], err,
+                        "no staff member has id %s (import staff first)", show);
+    found = staff_matches(im->staff_by_email, key, id, sizeof(id));
+    if (found == 0)
+        return row_fail(im, row, row->col[L_ID], err,
+                        "no staff member has id or email %s (import staff first)", show);
+    if (found > 1)
+        return row_fail(im, row, row->col[L_ID], err,
+                        "email %s belongs to more than one staff member; give the staff id",
+                        show);
+    snprintf(row->buf[L_ID], IMPORT_VALUE_MAX + 1, "%s", id);
+    return 0;
+}
+
 static int read_row(struct importer *im, const struct dk_csv_record *rec, struct row *row,
                     struct dk_error *err)
 {
@@ -963,6 +1047,13 @@ static int read_row(struct importer *im, const struct dk_csv_record *rec, struct
     if (im->kind == &asset_kind && im->n_src[A_TYPE] == 0 && im->google) {
         row->given[A_TYPE] = true;
         row->val[A_TYPE] = "chromebook";
+    }
+    /* Resolved first, so one person named by id on one line and by email
+     * on another is caught as a duplicate. */
+    if (im->kind == &leaver_kind) {
+        rc = leaver_resolve(im, row, err);
+        if (rc != 0)
+            return rc;
     }
 
     rc = seen_add(&im->seen, row->val[0], row->line, &first);
@@ -1153,16 +1244,16 @@ static int prepare_all(struct importer *im, struct dk_error *err)
 {
     int rc = store_prepare(im->store, im->kind->select_sql, &im->select, err);
 
-    if (rc == 0)
+    if (rc == 0 && im->kind->insert_sql != NULL)
         rc = store_prepare(im->store, im->kind->insert_sql, &im->insert, err);
     if (rc == 0)
         rc = store_prepare(im->store, im->kind->update_sql, &im->update, err);
-    if (rc == 0 && im->kind == &asset_kind)
+    if (rc == 0 && im->kind != &staff_kind)
         rc = store_prepare(im->store,
                            "SELECT id FROM staff WHERE email = ?1 COLLATE NOCASE LIMIT 2",
                            &im->staff_by_email, err);
-    if (rc == 0 && im->kind == &asset_kind)
-        rc = store_prepare(im->store, "SELECT 1 FROM staff WHERE id = ?1", &im->staff_by_id,
+    if (rc == 0 && im->kind != &staff_kind)
+        rc = store_prepare(im->store, "SELECT id FROM staff WHERE id = ?1", &im->staff_by_id,
                            err);
     return rc;
 }
@@ -1215,10 +1306,10 @@ int import_csv(struct dk_store *store, enum dk_import_kind kind, const char *pat
     int rc;
 
     memset(&im, 0, sizeof(im));
-    if (kind == DK_IMPORT_LEAVERS)
-        return dk_error_set(err, DK_EINPUT, "importing leavers is not available yet");
     im.store = store;
-    im.kind = kind == DK_IMPORT_STAFF ? &staff_kind : &asset_kind;
+    im.kind = kind == DK_IMPORT_LEAVERS ? &leaver_kind
+              : kind == DK_IMPORT_STAFF ? &staff_kind
+                                        : &asset_kind;
 
     /* The whole file is read before BEGIN, so a slow pipe never holds the
      * database's write lock. */

@@ -736,6 +736,193 @@ static void test_import_demo_data_imports_cleanly(void **state)
                         "0");
 }
 
+/* ---- HR leavers list ---- */
+
+static void import_staff_fixture(struct fixture *fx)
+{
+    import_ok(fx, DK_IMPORT_STAFF, FIXTURES "staff.csv", NULL, 0, 7, 0, 0);
+}
+
+static void test_import_leavers_sets_left_on(void **state)
+{
+    import_staff_fixture(*state);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers.csv", NULL, 0, 0, 3, 0);
+    assert_string_equal(staff(*state, "left_on", "S100002"), "2024-06-14");
+    assert_string_equal(staff(*state, "left_on", "S100007"), "2024-05-31");
+}
+
+static void test_import_leavers_us_date_is_normalised(void **state)
+{
+    import_staff_fixture(*state);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers.csv", NULL, 0, 0, 3, 0);
+    assert_string_equal(staff(*state, "left_on", "S100005"), "2024-06-28");
+}
+
+static void test_import_leavers_leaves_others_alone(void **state)
+{
+    import_staff_fixture(*state);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers.csv", NULL, 0, 0, 3, 0);
+    assert_string_equal(staff(*state, "left_on", "S100001"), "NULL");
+    assert_string_equal(query(*state, "SELECT count(*) FROM staff WHERE left_on IS NULL", NULL),
+                        "4");
+}
+
+static void test_import_leavers_keeps_staff_fields(void **state)
+{
+    import_staff_fixture(*state);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers.csv", NULL, 0, 0, 3, 0);
+    assert_string_equal(staff(*state, "name", "S100002"), "María Gómez");
+    assert_string_equal(staff(*state, "leader_email", "S100002"), "k.brennan@example.org");
+}
+
+static void test_import_leavers_same_file_twice_is_unchanged(void **state)
+{
+    import_staff_fixture(*state);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers.csv", NULL, 0, 0, 3, 0);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers.csv", NULL, 0, 0, 0, 3);
+}
+
+static void test_import_leavers_new_last_day_counts_as_updated(void **state)
+{
+    char path[256];
+
+    import_staff_fixture(*state);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers.csv", NULL, 0, 0, 3, 0);
+    write_csv(*state, "t.csv", "Staff ID,Last Day\nS100002,2024-06-28\nS100007,2024-05-31\n",
+              path, sizeof(path));
+    import_ok(*state, DK_IMPORT_LEAVERS, path, NULL, 0, 0, 1, 1);
+    assert_string_equal(staff(*state, "left_on", "S100002"), "2024-06-28");
+}
+
+static void test_import_leavers_by_email_ignoring_case(void **state)
+{
+    import_staff_fixture(*state);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers-email.csv", NULL, 0, 0, 2, 0);
+    assert_string_equal(staff(*state, "left_on", "S100003"), "2024-06-21");
+    assert_string_equal(staff(*state, "left_on", "S100006"), "2024-07-01");
+}
+
+static void test_import_leavers_email_is_fallback_for_empty_id(void **state)
+{
+    char path[256];
+
+    import_staff_fixture(*state);
+    write_csv(*state, "t.csv",
+              "Employee ID,Email,Termination Date\n,k.brennan@example.org,2024-06-21\n", path,
+              sizeof(path));
+    import_ok(*state, DK_IMPORT_LEAVERS, path, NULL, 0, 0, 1, 0);
+    assert_string_equal(staff(*state, "left_on", "S100003"), "2024-06-21");
+}
+
+static void test_import_leavers_unknown_staff_names_line_and_column(void **state)
+{
+    import_staff_fixture(*state);
+    import_fails(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers-unknown.csv", NULL, 0,
+                 "tests/fixtures/leavers-unknown.csv:3: column 'Employee ID': no staff member "
+                 "has id S100099 (import staff first)");
+}
+
+static void test_import_leavers_unknown_staff_imports_nothing(void **state)
+{
+    import_staff_fixture(*state);
+    import_fails(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers-unknown.csv", NULL, 0,
+                 "tests/fixtures/leavers-unknown.csv:3: column 'Employee ID': no staff member "
+                 "has id S100099 (import staff first)");
+    assert_string_equal(staff(*state, "left_on", "S100002"), "NULL");
+    assert_string_equal(query(*state, "SELECT count(*) FROM audit", NULL), "1");
+}
+
+static void test_import_leavers_unknown_email_names_line_and_column(void **state)
+{
+    char path[256];
+    char msg[512];
+
+    import_staff_fixture(*state);
+    write_csv(*state, "t.csv", "Email,Last Day\nnobody@example.org,2024-06-21\n", path,
+              sizeof(path));
+    snprintf(msg, sizeof(msg),
+             "%s:2: column 'Email': no staff member has id or email nobody@example.org "
+             "(import staff first)",
+             path);
+    import_fails(*state, DK_IMPORT_LEAVERS, path, NULL, 0, msg);
+}
+
+static void test_import_leavers_same_person_by_id_and_email_is_duplicate(void **state)
+{
+    char path[256];
+    char msg[512];
+
+    import_staff_fixture(*state);
+    write_csv(*state, "t.csv",
+              "Employee ID,Last Day\nS100003,2024-06-21\nk.brennan@example.org,2024-06-21\n",
+              path, sizeof(path));
+    snprintf(msg, sizeof(msg),
+             "%s:3: column 'Employee ID': id S100003 appears twice, on lines 2 and 3", path);
+    import_fails(*state, DK_IMPORT_LEAVERS, path, NULL, 0, msg);
+}
+
+static void test_import_leavers_rejects_bad_date(void **state)
+{
+    char path[256];
+    char msg[512];
+
+    import_staff_fixture(*state);
+    write_csv(*state, "t.csv", "Employee ID,Separation Date\nS100002,14.06.2024\n", path,
+              sizeof(path));
+    snprintf(msg, sizeof(msg),
+             "%s:2: column 'Separation Date': 14.06.2024 is not a date (YYYY-MM-DD, "
+             "MM/DD/YYYY or YYYY-MM)",
+             path);
+    import_fails(*state, DK_IMPORT_LEAVERS, path, NULL, 0, msg);
+}
+
+static void test_import_leavers_requires_last_day(void **state)
+{
+    char path[256];
+    char msg[512];
+
+    import_staff_fixture(*state);
+    write_csv(*state, "t.csv", "Employee ID,Last Day\nS100002,\n", path, sizeof(path));
+    snprintf(msg, sizeof(msg), "%s:2: column 'Last Day': empty, but every row needs a left_on",
+             path);
+    import_fails(*state, DK_IMPORT_LEAVERS, path, NULL, 0, msg);
+}
+
+static void test_import_leavers_without_date_column_is_rejected(void **state)
+{
+    char path[256];
+    char msg[512];
+
+    import_staff_fixture(*state);
+    write_csv(*state, "t.csv", "Employee ID,Name\nS100002,María Gómez\n", path, sizeof(path));
+    snprintf(msg, sizeof(msg),
+             "%s:1: no column for field 'left_on'; name one with --map COLUMN=left_on", path);
+    import_fails(*state, DK_IMPORT_LEAVERS, path, NULL, 0, msg);
+}
+
+static void test_import_leavers_map_names_date_column(void **state)
+{
+    static const struct dk_import_map maps[] = {{"Exit Date", "left_on"}};
+    char path[256];
+
+    import_staff_fixture(*state);
+    write_csv(*state, "t.csv", "Employee ID,Exit Date\nS100002,2024-06-14\n", path,
+              sizeof(path));
+    import_ok(*state, DK_IMPORT_LEAVERS, path, maps, 1, 0, 1, 0);
+    assert_string_equal(staff(*state, "left_on", "S100002"), "2024-06-14");
+}
+
+static void test_import_leavers_records_audit_row(void **state)
+{
+    import_staff_fixture(*state);
+    import_ok(*state, DK_IMPORT_LEAVERS, FIXTURES "leavers.csv", NULL, 0, 0, 3, 0);
+    assert_string_equal(query(*state, "SELECT action || '|' || subject || '|' || details FROM "
+                                      "audit ORDER BY id DESC LIMIT 1",
+                              NULL),
+                        "import leavers|tests/fixtures/leavers.csv|0 added, 3 updated, "
+                        "0 unchanged");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -798,6 +985,23 @@ int main(void)
         T(test_import_map_unknown_field_is_rejected),
         T(test_import_map_missing_column_is_rejected),
         T(test_import_demo_data_imports_cleanly),
+        T(test_import_leavers_sets_left_on),
+        T(test_import_leavers_us_date_is_normalised),
+        T(test_import_leavers_leaves_others_alone),
+        T(test_import_leavers_keeps_staff_fields),
+        T(test_import_leavers_same_file_twice_is_unchanged),
+        T(test_import_leavers_new_last_day_counts_as_updated),
+        T(test_import_leavers_by_email_ignoring_case),
+        T(test_import_leavers_email_is_fallback_for_empty_id),
+        T(test_import_leavers_unknown_staff_names_line_and_column),
+        T(test_import_leavers_unknown_staff_imports_nothing),
+        T(test_import_leavers_unknown_email_names_line_and_column),
+        T(test_import_leavers_same_person_by_id_and_email_is_duplicate),
+        T(test_import_leavers_rejects_bad_date),
+        T(test_import_leavers_requires_last_day),
+        T(test_import_leavers_without_date_column_is_rejected),
+        T(test_import_leavers_map_names_date_column),
+        T(test_import_leavers_records_audit_row),
     };
 
     /* The importer's notes (ignored columns, unknown assignees) would bury
