@@ -24,7 +24,11 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS)
 
 MAINS := src/main_dropkiosk.c src/main_ctl.c
-LIB_SRC := $(filter-out $(MAINS),$(wildcard src/*.c drivers/*.c))
+# dropkioskctl's verbs (src/ctl_*.c) call helpers that live in its main
+# (ctl_fail, ctl_open_store), so only dropkioskctl links them.
+CTL_SRC := $(wildcard src/ctl_*.c)
+CTL_OBJ := $(CTL_SRC:%.c=build/obj/%.o)
+LIB_SRC := $(filter-out $(MAINS) $(CTL_SRC),$(wildcard src/*.c drivers/*.c))
 HEADERS := $(wildcard src/*.h drivers/*.h)
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
@@ -53,7 +57,7 @@ Q := @
 endif
 
 # Keep objects between links (make would delete them as intermediates).
-.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ)
+.SECONDARY: $(LIB_OBJ) $(CTL_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ)
 
 .PHONY: all deps test unit integration fuzz run lint clean
 all: $(PROGRAMS) $(TOOLS)
@@ -75,7 +79,7 @@ build/dropkiosk: build/obj/src/main_dropkiosk.o $(LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
-build/dropkioskctl: build/obj/src/main_ctl.o $(LIB_OBJ)
+build/dropkioskctl: build/obj/src/main_ctl.o $(CTL_OBJ) $(LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
