@@ -52,6 +52,7 @@ static const char usage_text[] =
     "  discrepancies [--days N]     walk-ins, devices not received, chargers\n"
     "  dispose TAG                  show the proposed disposition and its rule\n"
     "  wipe TAG --method M --tool T record the data wipe\n"
+    "  reimage TAG                  return a wiped device to stock\n"
     "  reassign TAG --to STAFF      hand a wiped device to a named person\n"
     "  recycle TAG --level clear|purge|destroy\n"
     "                               add a device to the open e-waste manifest\n"
@@ -595,6 +596,7 @@ static int run_verb(struct dk_ctl *c)
         {"cleanout", ctl_cleanout}, {"discrepancies", ctl_discrepancies},
         {"dispose", ctl_dispose}, {"wipe", ctl_dispose}, {"reassign", ctl_dispose},
         {"recycle", ctl_dispose}, {"manifest", ctl_manifest}, {"reserve", ctl_reserve},
+        {"reimage", ctl_dispose},
         {"report", ctl_report},
     };
 
