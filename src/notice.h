@@ -1,5 +1,6 @@
-/* The words of the messages the kiosk sends: the receipt email and the
- * service-desk ticket for a desktop. */
+/* The words of the messages the kiosk sends: the receipt email, the
+ * service-desk ticket for a desktop, and the technician's confirmation that
+ * a device arrived. */
 #ifndef DK_NOTICE_H
 #define DK_NOTICE_H
 
@@ -31,6 +32,31 @@ int notice_receipt(const struct dk_config *cfg, const char *receipt_id, const ch
 int notice_desktop_ticket(const struct dk_config *cfg, const struct dk_asset *desktop,
                           const struct dk_staff *requester, const char *when,
                           struct dk_notice *out);
+
+/* What the confirmation of a received device says (src/notice_intake.c).
+ * Text values are as stored; times are already local text. */
+struct dk_notice_received {
+    const struct dk_asset *asset; /* tag and model; model "" for an unknown device */
+    const char *name;             /* the person who returned it */
+    const char *site_name;        /* where it was dropped */
+    const char *returned_when;
+    const char *received_when;
+    const char *receipt_id;       /* "" when the return has none */
+    bool charger_declared;        /* what the person said at the kiosk */
+    bool charger_present;         /* what the technician found */
+    bool charger_expected;        /* the device has a charger to give back */
+    int charger_cost_cents;       /* replacement cost for the device's type */
+};
+
+/* The confirmation email to the person who returned a device (text only):
+ * received, charger verified or missing (with the replacement cost when a
+ * charger was expected), and what happens next.  0 or -ENOMEM; the caller
+ * frees out with notice_free. */
+int notice_received(const struct dk_config *cfg, const struct dk_notice_received *r,
+                    struct dk_notice *out);
+
+/* "$35.00" for 3500 into buf (at least 16 bytes). */
+void notice_money(int cents, char *buf, size_t size);
 
 void notice_free(struct dk_notice *n);
 
