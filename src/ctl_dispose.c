@@ -20,6 +20,11 @@
 
 #define PIN_MAX 64
 
+static const char close_usage[] =
+    "manifest close wants: manifest close --tech ID --vendor V --certificate N [--out FILE]";
+static const char clear_warning[] =
+    "NIST SP 800-88 calls for purge or destroy when media leaves the organisation's control";
+
 /* The technician acting, once their PIN is checked. */
 struct ctl_tech {
     char id[16];
@@ -39,7 +44,8 @@ enum {
     O_PIN = 1 << 8,
 };
 
-static int check_options(const struct dk_ctl *c, const char *verb, unsigned allowed)
+static int check_options(const struct dk_ctl *c, const char *verb,
+                         unsigned allowed)
 {
     const struct dk_ctl_opts *o = &c->opt;
     const struct {
@@ -70,7 +76,8 @@ static int check_options(const struct dk_ctl *c, const char *verb, unsigned allo
 
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
         if (opts[i].given && (opts[i].bit & allowed) == 0) {
-            snprintf(what, sizeof(what), "%s does not take %s", verb, opts[i].name);
+            snprintf(what, sizeof(what), "%s does not take %s", verb,
+                     opts[i].name);
             return ctl_bad_usage(what);
         }
     }
@@ -111,7 +118,8 @@ static int read_pin(const struct dk_ctl *c, char *pin, size_t size)
     }
     tty = fopen("/dev/tty", "r+");
     if (tty == NULL)
-        return ctl_bad_usage("no terminal to ask the PIN on: give it with --pin-stdin");
+        return ctl_bad_usage(
+            "no terminal to ask the PIN on: give it with --pin-stdin");
     fprintf(tty, "PIN for %s: ", c->opt.tech);
     fflush(tty);
     tcgetattr(fileno(tty), &old);
@@ -132,8 +140,8 @@ static int read_pin(const struct dk_ctl *c, char *pin, size_t size)
  * because it also counts wrong PINs, locks the account and audits every
  * attempt; this stand-in only checks that the technician is active and
  * the PIN matches its Argon2id hash. */
-static int login(struct dk_store *store, const char *badge_or_id, const char *pin,
-                 struct ctl_tech *out, struct dk_error *err)
+static int login(struct dk_store *store, const char *badge_or_id,
+                 const char *pin, struct ctl_tech *out, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = store_prepare(store,
@@ -146,18 +154,23 @@ static int login(struct dk_store *store, const char *badge_or_id, const char *pi
     sqlite3_bind_text(st, 1, badge_or_id, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
-        rc = dk_error_set(err, DK_ENOTFOUND, "no technician has the badge or id '%s'",
-                          badge_or_id);
+        rc =
+            dk_error_set(err, DK_ENOTFOUND,
+                         "no technician has the badge or id '%s'", badge_or_id);
     } else if (rc != SQLITE_ROW) {
         rc = dk_error_set(err, DK_EDB, "cannot read technicians: %s",
                           sqlite3_errmsg(store->db));
     } else if (sqlite3_column_int(st, 1) == 0) {
-        rc = dk_error_set(err, DK_EPERM, "technician %s is disabled", badge_or_id);
-    } else if (crypto_pwhash_str_verify((const char *)sqlite3_column_text(st, 2), pin,
-                                        strlen(pin)) != 0) {
-        rc = dk_error_set(err, -EACCES, "wrong PIN for technician %s", badge_or_id);
+        rc = dk_error_set(err, DK_EPERM, "technician %s is disabled",
+                          badge_or_id);
+    } else if (crypto_pwhash_str_verify(
+                   (const char *)sqlite3_column_text(st, 2), pin,
+                   strlen(pin)) != 0) {
+        rc = dk_error_set(err, -EACCES, "wrong PIN for technician %s",
+                          badge_or_id);
     } else {
-        snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(out->id, sizeof(out->id), "%s",
+                 (const char *)sqlite3_column_text(st, 0));
         rc = 0;
     }
     sqlite3_finalize(st);
@@ -166,7 +179,8 @@ static int login(struct dk_store *store, const char *badge_or_id, const char *pi
 
 /* --tech and its PIN.  0 or an exit status (message printed).  A refused
  * login is the person's input, not a runtime failure: exit 2. */
-static int authenticate(const struct dk_ctl *c, struct dk_store *store, struct ctl_tech *t)
+static int authenticate(const struct dk_ctl *c, struct dk_store *store,
+                        struct ctl_tech *t)
 {
     struct dk_error err = {{0}};
     char pin[PIN_MAX];
@@ -293,14 +307,15 @@ static int begin_acting(struct dk_ctl *c, struct acting *a)
     }
     store_utc_now(a->now, sizeof(a->now));
     local_today(&c->cfg, a->today, sizeof(a->today));
-    a->act = (struct dk_act){.tech = a->tech.id, .now = a->now, .today = a->today};
+    a->act =
+        (struct dk_act){.tech = a->tech.id, .now = a->now, .today = a->today};
     return 0;
 }
 
 /* What the rules proposed, for the technician to see beside what they
  * did ("" when it cannot be worked out: the act itself will say why). */
-static void proposal_note(struct dk_ctl *c, struct acting *a, const char *tag, char *buf,
-                          size_t size)
+static void proposal_note(struct dk_ctl *c, struct acting *a, const char *tag,
+                          char *buf, size_t size)
 {
     struct dk_proposal p;
     struct dk_error err = {{0}};
@@ -324,16 +339,18 @@ static int cmd_wipe(struct dk_ctl *c)
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.method == NULL || c->opt.tool == NULL)
-        return ctl_bad_usage("wipe wants: wipe TAG --tech ID --method M --tool T");
+        return ctl_bad_usage(
+            "wipe wants: wipe TAG --tech ID --method M --tool T");
     rc = begin_acting(c, &a);
     if (rc != 0)
         return rc;
-    rc = disposition_wipe(a.store, &a.act, c->args[1], c->opt.method, c->opt.tool, &err);
+    rc = disposition_wipe(a.store, &a.act, c->args[1], c->opt.method,
+                          c->opt.tool, &err);
     store_close(a.store);
     if (rc != 0)
         return ctl_fail(rc, &err);
-    printf("%s: data wipe recorded (%s with %s, by %s)\n", c->args[1], c->opt.method,
-           c->opt.tool, a.tech.id);
+    printf("%s: data wipe recorded (%s with %s, by %s)\n", c->args[1],
+           c->opt.method, c->opt.tool, a.tech.id);
     return 0;
 }
 
@@ -370,12 +387,14 @@ static int cmd_reassign(struct dk_ctl *c)
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.to == NULL)
-        return ctl_bad_usage("reassign wants: reassign TAG --tech ID --to STAFF");
+        return ctl_bad_usage(
+            "reassign wants: reassign TAG --tech ID --to STAFF");
     rc = begin_acting(c, &a);
     if (rc != 0)
         return rc;
     proposal_note(c, &a, c->args[1], note, sizeof(note));
-    rc = disposition_reassign(a.store, &c->cfg, &a.act, c->args[1], c->opt.to, &err);
+    rc = disposition_reassign(a.store, &c->cfg, &a.act, c->args[1], c->opt.to,
+                              &err);
     store_close(a.store);
     if (rc != 0)
         return ctl_fail(rc, &err);
@@ -394,25 +413,26 @@ static int cmd_recycle(struct dk_ctl *c)
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.level == NULL)
-        return ctl_bad_usage("recycle wants: recycle TAG --tech ID --level clear|purge|destroy");
+        return ctl_bad_usage(
+            "recycle wants: recycle TAG --tech ID --level clear|purge|destroy");
     rc = begin_acting(c, &a);
     if (rc != 0)
         return rc;
     proposal_note(c, &a, c->args[1], note, sizeof(note));
-    rc = disposition_recycle(a.store, &c->cfg, &a.act, c->args[1], c->opt.level, &manifest,
-                             &err);
+    rc = disposition_recycle(a.store, &c->cfg, &a.act, c->args[1], c->opt.level,
+                             &manifest, &err);
     store_close(a.store);
     if (rc != 0)
         return ctl_fail(rc, &err);
-    printf("%s: recycled (level %s), on e-waste manifest %lld%s\n", c->args[1], c->opt.level,
-           (long long)manifest, note);
+    printf("%s: recycled (level %s), on e-waste manifest %lld%s\n", c->args[1],
+           c->opt.level, (long long)manifest, note);
     /* NIST SP 800-88 Rev. 1, section 4: media leaving the organisation's
      * control calls for purge or destroy; clear is meant for reuse inside. */
     if (strcmp(c->opt.level, "clear") == 0)
-        fprintf(stderr, "dropkioskctl: warning: %s leaves the district at level clear; NIST "
-                        "SP 800-88 calls for purge or destroy when media leaves the "
-                        "organisation's control\n",
-                c->args[1]);
+        fprintf(
+            stderr,
+            "dropkioskctl: warning: %s leaves the district at level clear; %s\n",
+            c->args[1], clear_warning);
     return 0;
 }
 
@@ -453,7 +473,8 @@ static int print_table(const char *text, size_t len, struct dk_error *err)
                     width[i] = w;
                 if (pass == 1)
                     printf("%s%-*s", i > 0 ? "  " : "",
-                           i + 1 < rec.n_fields ? (int)width[i] : 0, rec.fields[i]);
+                           i + 1 < rec.n_fields ? (int)width[i] : 0,
+                           rec.fields[i]);
             }
             if (pass == 1)
                 putchar('\n');
@@ -477,7 +498,8 @@ static int manifest_show(struct dk_ctl *c)
 
     if (rc != 0)
         return rc;
-    rc = disposition_manifest_open(store, &id, opened, sizeof(opened), &items, &err);
+    rc = disposition_manifest_open(store, &id, opened, sizeof(opened), &items,
+                                   &err);
     /* Nothing open is an answer, not a failure: a sentence for people, the
      * header alone (no manifest has id 0) for programs. */
     if (rc == DK_ENOTFOUND && !c->csv)
@@ -490,8 +512,8 @@ static int manifest_show(struct dk_ctl *c)
     if (rc == 0 && c->csv)
         fwrite(csv, 1, len, stdout);
     if (rc == 0 && !c->csv && csv != NULL) {
-        printf("e-waste manifest %lld, open since %s, %d device%s\n\n", (long long)id,
-               opened, items, items == 1 ? "" : "s");
+        printf("e-waste manifest %lld, open since %s, %d device%s\n\n",
+               (long long)id, opened, items, items == 1 ? "" : "s");
         rc = print_table(csv, len, &err);
     }
     free(csv);
@@ -505,23 +527,27 @@ struct sink_ctx {
 
 /* The CSV goes out before the close commits: a file is created new (never
  * replacing one, and durable), stdout is flushed and checked. */
-static int write_manifest(const char *csv, size_t len, void *user, struct dk_error *err)
+static int write_manifest(const char *csv, size_t len, void *user,
+                          struct dk_error *err)
 {
     struct sink_ctx *s = user;
     int rc;
 
     if (s->path == NULL) {
         if (fwrite(csv, 1, len, stdout) != len || fflush(stdout) != 0)
-            return dk_error_set(err, -EIO, "cannot write the manifest to standard output: %s",
-                                strerror(errno));
+            return dk_error_set(
+                err, -EIO, "cannot write the manifest to standard output: %s",
+                strerror(errno));
         return 0;
     }
     rc = file_write_new(s->path, 0644, csv, len);
     if (rc == -EEXIST)
-        return dk_error_set(err, DK_EINPUT, "%s already exists: name a new file with --out",
+        return dk_error_set(err, DK_EINPUT,
+                            "%s already exists: name a new file with --out",
                             s->path);
     if (rc != 0)
-        return dk_error_set(err, rc, "cannot write %s: %s", s->path, strerror(-rc));
+        return dk_error_set(err, rc, "cannot write %s: %s", s->path,
+                            strerror(-rc));
     s->written = true;
     return 0;
 }
@@ -532,23 +558,25 @@ static int manifest_close(struct dk_ctl *c)
     struct acting a = {0};
     struct dk_error err = {{0}};
     int64_t id = 0;
-    int rc = check_options(c, "manifest close", O_TECH | O_PIN | O_VENDOR | O_CERT | O_OUT);
+    int rc = check_options(c, "manifest close",
+                           O_TECH | O_PIN | O_VENDOR | O_CERT | O_OUT);
 
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.vendor == NULL || c->opt.certificate == NULL)
-        return ctl_bad_usage("manifest close wants: manifest close --tech ID --vendor V "
-                             "--certificate N [--out FILE]");
+        return ctl_bad_usage(close_usage);
     if (sink.path != NULL && access(sink.path, F_OK) == 0) {
-        fprintf(stderr, "dropkioskctl: %s already exists: name a new file with --out\n",
+        fprintf(stderr,
+                "dropkioskctl: %s already exists: name a new file with --out\n",
                 sink.path);
         return 2;
     }
     rc = begin_acting(c, &a);
     if (rc != 0)
         return rc;
-    rc = disposition_manifest_close(a.store, &a.act, c->opt.vendor, c->opt.certificate,
-                                    write_manifest, &sink, &id, &err);
+    rc = disposition_manifest_close(a.store, &a.act, c->opt.vendor,
+                                    c->opt.certificate, write_manifest, &sink,
+                                    &id, &err);
     store_close(a.store);
     /* The close did not commit after the file was written: the file must
      * not outlive it as if it were a closed manifest. */
@@ -569,7 +597,8 @@ int ctl_manifest(struct dk_ctl *c)
     if (strcmp(sub, "close") == 0)
         return manifest_close(c);
     if (strcmp(sub, "show") != 0 || c->n_args > 2)
-        return ctl_bad_usage("manifest wants: manifest [show] or manifest close");
+        return ctl_bad_usage(
+            "manifest wants: manifest [show] or manifest close");
     if (check_options(c, "manifest show", 0) != 0)
         return 2;
     return manifest_show(c);
@@ -585,7 +614,8 @@ int ctl_reserve(struct dk_ctl *c)
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.to == NULL)
-        return ctl_bad_usage("reserve wants: reserve MODEL --tech ID --to STAFF");
+        return ctl_bad_usage(
+            "reserve wants: reserve MODEL --tech ID --to STAFF");
     rc = begin_acting(c, &a);
     if (rc != 0)
         return rc;
@@ -593,6 +623,7 @@ int ctl_reserve(struct dk_ctl *c)
     store_close(a.store);
     if (rc != 0)
         return ctl_fail(rc, &err);
-    printf("reservation %lld: the next %s for %s\n", (long long)id, c->args[1], c->opt.to);
+    printf("reservation %lld: the next %s for %s\n", (long long)id, c->args[1],
+           c->opt.to);
     return 0;
 }

@@ -33,16 +33,24 @@ static const char *const builtin_rules[] = {
 #define N_BUILTIN ((int)(sizeof(builtin_rules) / sizeof(builtin_rules[0])))
 
 /* The conditions the receive step records. */
-static const char *const conditions[] = {"good", "worn", "damaged", "not_working"};
+static const char *const conditions[] = {"good", "worn", "damaged",
+                                         "not_working"};
 
 #define N_CONDITIONS ((int)(sizeof(conditions) / sizeof(conditions[0])))
 
-enum test_kind { TEST_ALWAYS, TEST_CONDITION, TEST_TYPE, TEST_OLDER, TEST_AUE, TEST_RESERVED };
+enum test_kind {
+    TEST_ALWAYS,
+    TEST_CONDITION,
+    TEST_TYPE,
+    TEST_OLDER,
+    TEST_AUE,
+    TEST_RESERVED
+};
 
 struct rule_test {
     enum test_kind kind;
-    unsigned set;                  /* TEST_CONDITION, TEST_TYPE: a bit per name */
-    int months[DK_N_ASSET_TYPES];  /* TEST_OLDER: age limit per type, -1 none */
+    unsigned set; /* TEST_CONDITION, TEST_TYPE: a bit per name */
+    int months[DK_N_ASSET_TYPES]; /* TEST_OLDER: age limit per type, -1 none */
 };
 
 struct rule {
@@ -140,7 +148,8 @@ static bool tokenize(struct parser *p, const char *s, size_t len)
 
 static bool tok_is(const struct tok *t, const char *word)
 {
-    return t != NULL && t->len == strlen(word) && strncasecmp(t->s, word, t->len) == 0;
+    return t != NULL && t->len == strlen(word) &&
+           strncasecmp(t->s, word, t->len) == 0;
 }
 
 static const struct tok *peek(const struct parser *p)
@@ -185,8 +194,8 @@ static const char *const *asset_type_names(void)
 }
 
 /* NAME[, NAME]... into a bit set. */
-static bool parse_names(struct parser *p, const char *const *names, int n, const char *what,
-                        const char *choices, unsigned *set)
+static bool parse_names(struct parser *p, const char *const *names, int n,
+                        const char *what, const char *choices, unsigned *set)
 {
     *set = 0;
     for (;;) {
@@ -194,9 +203,10 @@ static bool parse_names(struct parser *p, const char *const *names, int n, const
         int i = name_index(t, names, n);
 
         if (t == NULL)
-            return fail_why(p, "a %s is missing (%s)", what, choices);
+            return fail_why(p, "%s is missing (%s)", what, choices);
         if (i < 0)
-            return fail_why(p, "'%.*s' is not a %s (%s)", (int)t->len, t->s, what, choices);
+            return fail_why(p, "'%.*s' is not %s (%s)", (int)t->len, t->s, what,
+                            choices);
         *set |= 1u << i;
         if (!tok_is(peek(p), ","))
             return true;
@@ -247,15 +257,18 @@ static bool parse_older(struct parser *p, struct rule_test *test)
         int type = name_index(t, asset_type_names(), DK_N_ASSET_TYPES);
 
         if (t == NULL)
-            return fail_why(p, "'older than' needs an age (5y, 18m) or TYPE AGE pairs");
+            return fail_why(
+                p, "'older than' needs an age (5y, 18m) or TYPE AGE pairs");
         if (type < 0)
-            return fail_why(p, "'%.*s' is neither an age (5y, 18m) nor an asset type",
-                            (int)t->len, t->s);
+            return fail_why(
+                p, "'%.*s' is neither an age (5y, 18m) nor an asset type",
+                (int)t->len, t->s);
         if (test->months[type] >= 0)
             return fail_why(p, "'%.*s' is given twice", (int)t->len, t->s);
         t = take(p);
         if (!parse_age(t, &test->months[type]))
-            return fail_why(p, "'%s' must be followed by an age such as 5y or 18m",
+            return fail_why(p,
+                            "'%s' must be followed by an age such as 5y or 18m",
                             config_asset_type(type));
         if (!tok_is(peek(p), ","))
             return true;
@@ -279,15 +292,16 @@ static bool parse_test(struct parser *p, struct rule_test *test)
     if (tok_is(t, "condition")) {
         test->kind = TEST_CONDITION;
         return expect(p, "is", "condition") &&
-               parse_names(p, conditions, N_CONDITIONS, "condition",
+               parse_names(p, conditions, N_CONDITIONS, "a condition",
                            "good, worn, damaged, not_working", &test->set);
     }
     if (tok_is(t, "type")) {
         test->kind = TEST_TYPE;
         return expect(p, "is", "type") &&
-               parse_names(p, asset_type_names(), DK_N_ASSET_TYPES, "asset type",
-                           "laptop, chromebook, tablet, phone, hotspot, desktop, other",
-                           &test->set);
+               parse_names(
+                   p, asset_type_names(), DK_N_ASSET_TYPES, "an asset type",
+                   "laptop, chromebook, tablet, phone, hotspot, desktop, other",
+                   &test->set);
     }
     if (tok_is(t, "older")) {
         test->kind = TEST_OLDER;
@@ -295,27 +309,32 @@ static bool parse_test(struct parser *p, struct rule_test *test)
     }
     if (tok_is(t, "auto")) {
         test->kind = TEST_AUE;
-        return expect(p, "update", "auto") && expect(p, "expired", "auto update");
+        return expect(p, "update", "auto") &&
+               expect(p, "expired", "auto update");
     }
     if (t == NULL)
         return fail_why(p, "a test is missing before '->'");
-    return fail_why(p, "'%.*s' is not a test (always, condition is, type is, older than, "
-                       "auto update expired, reserved)",
-                    (int)t->len, t->s);
+    return fail_why(
+        p,
+        "'%.*s' is not a test (always, condition is, type is, older than, "
+        "auto update expired, reserved)",
+        (int)t->len, t->s);
 }
 
 static bool parse_outcome(struct parser *p, const char *s, enum dk_outcome *out)
 {
     static const char *const names[] = {"reimage", "reassign", "recycle"};
-    static const enum dk_outcome outcomes[] = {DK_OUTCOME_REIMAGE, DK_OUTCOME_REASSIGN,
-                                               DK_OUTCOME_RECYCLE};
+    static const enum dk_outcome outcomes[] = {
+        DK_OUTCOME_REIMAGE, DK_OUTCOME_REASSIGN, DK_OUTCOME_RECYCLE};
     int i;
 
     if (!tokenize(p, s, strlen(s)))
         return false;
     i = name_index(peek(p), names, 3);
     if (p->n != 1 || i < 0)
-        return fail_why(p, "'->' must be followed by one outcome: reimage, reassign or recycle");
+        return fail_why(
+            p,
+            "'->' must be followed by one outcome: reimage, reassign or recycle");
     *out = outcomes[i];
     return true;
 }
@@ -337,8 +356,9 @@ static bool check_combination(struct parser *p, const struct rule *r)
             return fail_why(p, "'always' stands alone, without 'and'");
     }
     if (r->outcome == DK_OUTCOME_REASSIGN && !has_reserved(r))
-        return fail_why(p, "'reassign' needs the test 'reserved' (the reservation names "
-                           "the person)");
+        return fail_why(
+            p,
+            "'reassign' needs the test 'reserved' (the reservation names the person)");
     return true;
 }
 
@@ -364,8 +384,8 @@ static bool parse_rule(struct parser *p, const char *text, struct rule *r)
         if (peek(p) == NULL)
             break;
         if (!tok_is(peek(p), "and"))
-            return fail_why(p, "expected 'and' or '->', not '%.*s'", (int)peek(p)->len,
-                            peek(p)->s);
+            return fail_why(p, "expected 'and' or '->', not '%.*s'",
+                            (int)peek(p)->len, peek(p)->s);
         take(p);
     }
     return check_combination(p, r);
@@ -378,8 +398,8 @@ int disposition_check_rules(const struct dk_config *cfg, struct dk_error *err)
 
     for (int i = 0; i < cfg->n_rules; i++) {
         if (!parse_rule(&p, cfg->rules[i], &r))
-            return dk_error_set(err, DK_EINPUT, "%s:%d: bad rule: %s", cfg->path,
-                                cfg->rule_lines[i], p.why);
+            return dk_error_set(err, DK_EINPUT, "%s:%d: bad rule: %s",
+                                cfg->path, cfg->rule_lines[i], p.why);
     }
     return 0;
 }
@@ -397,7 +417,8 @@ static bool parse_ymd(const char *s, struct ymd *out)
         if (!isdigit((unsigned char)s[at[i]]))
             return false;
     }
-    out->y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    out->y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+             (s[3] - '0');
     out->m = (s[5] - '0') * 10 + (s[6] - '0');
     out->d = (s[8] - '0') * 10 + (s[9] - '0');
     return out->m >= 1 && out->m <= 12 && out->d >= 1 && out->d <= 31;
@@ -415,7 +436,8 @@ static int ymd_cmp(const struct ymd *a, const struct ymd *b)
 /* Older than `months`: today is past the day `months` after purchase.  The
  * day is not clamped to the month's length: 29 February plus a year is
  * "29 February", which sorts between the 28th and 1 March as it should. */
-static bool older_than(const char *purchase, int months, const struct ymd *today)
+static bool older_than(const char *purchase, int months,
+                       const struct ymd *today)
 {
     struct ymd p;
     int m;
@@ -428,8 +450,8 @@ static bool older_than(const char *purchase, int months, const struct ymd *today
     return ymd_cmp(today, &p) > 0;
 }
 
-static bool test_matches(const struct rule_test *t, const struct ret *r, bool reserved,
-                         const struct ymd *today)
+static bool test_matches(const struct rule_test *t, const struct ret *r,
+                         bool reserved, const struct ymd *today)
 {
     int type = config_asset_type_index(r->type);
     int cond = -1;
@@ -456,8 +478,8 @@ static bool test_matches(const struct rule_test *t, const struct ret *r, bool re
     return false;
 }
 
-static bool rule_matches(const struct rule *rule, const struct ret *r, bool reserved,
-                         const struct ymd *today)
+static bool rule_matches(const struct rule *rule, const struct ret *r,
+                         bool reserved, const struct ymd *today)
 {
     for (int i = 0; i < rule->n_tests; i++) {
         if (!test_matches(&rule->tests[i], r, reserved, today))
@@ -475,25 +497,28 @@ static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
     snprintf(dst, size, "%s", v != NULL ? (const char *)v : "");
 }
 
-static int db_fail(struct dk_store *store, struct dk_error *err, const char *what)
+static int db_fail(struct dk_store *store, struct dk_error *err,
+                   const char *what)
 {
-    return dk_error_set(err, DK_EDB, "cannot %s: %s", what, sqlite3_errmsg(store->db));
+    return dk_error_set(err, DK_EDB, "cannot %s: %s", what,
+                        sqlite3_errmsg(store->db));
 }
 
 /* The return a tag's disposition is about: its received one, else its
  * latest (to say why it is not waiting). */
-static int find_return(struct dk_store *store, int64_t id, const char *tag, struct ret *r,
-                       struct dk_error *err)
+static int find_return(struct dk_store *store, int64_t id, const char *tag,
+                       struct ret *r, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store,
-                           "SELECT r.id, r.asset_tag, r.state, r.condition, a.type, a.model, "
-                           "a.purchase_date, a.auto_update_expiry, a.assignee, "
-                           "a.tag IS NOT NULL, r.disposition, r.dispositioned_at "
-                           "FROM returns r LEFT JOIN assets a ON a.tag = r.asset_tag "
-                           "WHERE (?1 > 0 AND r.id = ?1) OR (?1 <= 0 AND r.asset_tag = ?2) "
-                           "ORDER BY r.state = 'received' DESC, r.id DESC LIMIT 1",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "SELECT r.id, r.asset_tag, r.state, r.condition, a.type, a.model, "
+        "a.purchase_date, a.auto_update_expiry, a.assignee, "
+        "a.tag IS NOT NULL, r.disposition, r.dispositioned_at "
+        "FROM returns r LEFT JOIN assets a ON a.tag = r.asset_tag "
+        "WHERE (?1 > 0 AND r.id = ?1) OR (?1 <= 0 AND r.asset_tag = ?2) "
+        "ORDER BY r.state = 'received' DESC, r.id DESC LIMIT 1",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -516,9 +541,11 @@ static int find_return(struct dk_store *store, int64_t id, const char *tag, stru
         copy_col(r->dispositioned_at, sizeof(r->dispositioned_at), st, 11);
         rc = 0;
     } else if (rc == SQLITE_DONE && id > 0) {
-        rc = dk_error_set(err, DK_ENOTFOUND, "return #%lld does not exist", (long long)id);
+        rc = dk_error_set(err, DK_ENOTFOUND, "return #%lld does not exist",
+                          (long long)id);
     } else if (rc == SQLITE_DONE) {
-        rc = dk_error_set(err, DK_ENOTFOUND, "asset %s has never been returned", tag);
+        rc = dk_error_set(err, DK_ENOTFOUND, "asset %s has never been returned",
+                          tag);
     } else {
         rc = db_fail(store, err, "read returns");
     }
@@ -526,40 +553,42 @@ static int find_return(struct dk_store *store, int64_t id, const char *tag, stru
     return rc;
 }
 
-static int find_received(struct dk_store *store, int64_t id, const char *tag, struct ret *r,
-                         struct dk_error *err)
+static int find_received(struct dk_store *store, int64_t id, const char *tag,
+                         struct ret *r, struct dk_error *err)
 {
     int rc = find_return(store, id, tag, r, err);
 
     if (rc != 0 || strcmp(r->state, "received") == 0)
         return rc;
     if (strcmp(r->state, "dropped") == 0)
-        return dk_error_set(err, DK_EINPUT,
-                            "asset %s has not been received yet: a technician receives it "
-                            "first (dropkioskctl receive %s)",
-                            r->tag, r->tag);
+        return dk_error_set(
+            err, DK_EINPUT,
+            "asset %s has not been received yet: "
+            "a technician receives it first (dropkioskctl receive %s)",
+            r->tag, r->tag);
     return dk_error_set(err, DK_EINPUT,
-                        "asset %s was already dispositioned (%s at %s); no return of it is "
-                        "waiting",
+                        "asset %s was already dispositioned (%s at %s); "
+                        "no return of it is waiting",
                         r->tag, r->disposition, r->dispositioned_at);
 }
 
 /* The oldest open reservation for model by someone still in the district:
  * 1 with it in *p, 0 when none, DK_EDB. */
-static int find_reservation(struct dk_store *store, const char *model, struct dk_proposal *p,
-                            struct dk_error *err)
+static int find_reservation(struct dk_store *store, const char *model,
+                            struct dk_proposal *p, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
 
     if (model[0] == '\0')
         return 0;
-    rc = store_prepare(store,
-                       "SELECT v.id, v.staff_id, s.name FROM reservations v "
-                       "JOIN staff s ON s.id = v.staff_id "
-                       "WHERE v.fulfilled_by IS NULL AND v.model = ?1 COLLATE NOCASE "
-                       "AND s.left_on IS NULL ORDER BY v.id LIMIT 1",
-                       &st, err);
+    rc = store_prepare(
+        store,
+        "SELECT v.id, v.staff_id, s.name FROM reservations v "
+        "JOIN staff s ON s.id = v.staff_id "
+        "WHERE v.fulfilled_by IS NULL AND v.model = ?1 COLLATE NOCASE "
+        "AND s.left_on IS NULL ORDER BY v.id LIMIT 1",
+        &st, err);
     if (rc != 0)
         return rc;
     sqlite3_bind_text(st, 1, model, -1, SQLITE_TRANSIENT);
@@ -576,7 +605,8 @@ static int find_reservation(struct dk_store *store, const char *model, struct dk
     return rc;
 }
 
-static void rule_source(const struct dk_config *cfg, int i, struct dk_proposal *out)
+static void rule_source(const struct dk_config *cfg, int i,
+                        struct dk_proposal *out)
 {
     if (cfg->n_rules == 0) {
         snprintf(out->rule, sizeof(out->rule), "%s", builtin_rules[i]);
@@ -585,13 +615,14 @@ static void rule_source(const struct dk_config *cfg, int i, struct dk_proposal *
         return;
     }
     snprintf(out->rule, sizeof(out->rule), "%s", cfg->rules[i]);
-    snprintf(out->source, sizeof(out->source), "%s:%d", cfg->path, cfg->rule_lines[i]);
+    snprintf(out->source, sizeof(out->source), "%s:%d", cfg->path,
+             cfg->rule_lines[i]);
     out->line = cfg->rule_lines[i];
 }
 
 static int propose_for(struct dk_store *store, const struct dk_config *cfg,
-                       const struct ret *r, const struct ymd *today, struct dk_proposal *out,
-                       struct dk_error *err)
+                       const struct ret *r, const struct ymd *today,
+                       struct dk_proposal *out, struct dk_error *err)
 {
     struct dk_proposal found = {0};
     int n = cfg->n_rules > 0 ? cfg->n_rules : N_BUILTIN;
@@ -612,7 +643,8 @@ static int propose_for(struct dk_store *store, const struct dk_config *cfg,
 
         /* Config rules were checked at load; a built-in one that fails to
          * parse is a bug the unit tests catch. */
-        if (!parse_rule(&p, cfg->n_rules > 0 ? cfg->rules[i] : builtin_rules[i], &rule) ||
+        if (!parse_rule(&p, cfg->n_rules > 0 ? cfg->rules[i] : builtin_rules[i],
+                        &rule) ||
             !rule_matches(&rule, r, reserved == 1, today))
             continue;
         out->outcome = rule.outcome;
@@ -620,7 +652,8 @@ static int propose_for(struct dk_store *store, const struct dk_config *cfg,
         if (rule.outcome == DK_OUTCOME_REASSIGN) {
             out->reservation_id = found.reservation_id;
             snprintf(out->holder, sizeof(out->holder), "%s", found.holder);
-            snprintf(out->holder_name, sizeof(out->holder_name), "%s", found.holder_name);
+            snprintf(out->holder_name, sizeof(out->holder_name), "%s",
+                     found.holder_name);
         }
         break;
     }
@@ -647,16 +680,19 @@ int disposition_propose(struct dk_store *store, const struct dk_config *cfg,
 /* ---- acts ---- */
 
 /* A value a technician typed: present, clean text, at most FIELD_MAX. */
-static int check_field(const char *what, const char *value, struct dk_error *err)
+static int check_field(const char *what, const char *value,
+                       struct dk_error *err)
 {
     size_t len = value != NULL ? strlen(value) : 0;
 
     if (len == 0)
         return dk_error_set(err, DK_EINPUT, "%s is missing", what);
     if (len > FIELD_MAX)
-        return dk_error_set(err, DK_EINPUT, "%s is longer than %d bytes", what, FIELD_MAX);
+        return dk_error_set(err, DK_EINPUT, "%s is longer than %d bytes", what,
+                            FIELD_MAX);
     if (!text_is_clean(value, len))
-        return dk_error_set(err, DK_EINPUT, "%s holds control characters or invalid UTF-8",
+        return dk_error_set(err, DK_EINPUT,
+                            "%s holds control characters or invalid UTF-8",
                             what);
     return 0;
 }
@@ -665,9 +701,10 @@ static int check_act(const struct dk_act *act, struct dk_error *err)
 {
     struct ymd day;
 
-    if (act == NULL || act->tech == NULL || act->tech[0] == '\0' || act->now == NULL ||
-        act->now[0] == '\0')
-        return dk_error_set(err, DK_EINPUT, "no technician or time given for the act");
+    if (act == NULL || act->tech == NULL || act->tech[0] == '\0' ||
+        act->now == NULL || act->now[0] == '\0')
+        return dk_error_set(err, DK_EINPUT,
+                            "no technician or time given for the act");
     if (!parse_ymd(act->today, &day))
         return dk_error_set(err, DK_EINPUT, "'%s' is not a date (YYYY-MM-DD)",
                             act->today != NULL ? act->today : "");
@@ -679,8 +716,9 @@ static void actor_of(const struct dk_act *act, char *buf, size_t size)
     snprintf(buf, size, "tech:%s", act->tech);
 }
 
-static int audit(struct dk_store *store, const struct dk_act *act, const char *action,
-                 const char *subject, const char *details, struct dk_error *err)
+static int audit(struct dk_store *store, const struct dk_act *act,
+                 const char *action, const char *subject, const char *details,
+                 struct dk_error *err)
 {
     char actor[96];
 
@@ -719,10 +757,12 @@ static int exec_texts(struct dk_store *store, const char *sql, const char *what,
     return step_done(store, st, what, err);
 }
 
-static int count_wipes(struct dk_store *store, int64_t return_id, int *n, struct dk_error *err)
+static int count_wipes(struct dk_store *store, int64_t return_id, int *n,
+                       struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store, "SELECT count(*) FROM wipes WHERE return_id = ?", &st, err);
+    int rc = store_prepare(
+        store, "SELECT count(*) FROM wipes WHERE return_id = ?", &st, err);
 
     if (rc != 0)
         return rc;
@@ -735,22 +775,24 @@ static int count_wipes(struct dk_store *store, int64_t return_id, int *n, struct
     return rc;
 }
 
-static int need_wipe(struct dk_store *store, const struct ret *r, const char *verb,
-                     struct dk_error *err)
+static int need_wipe(struct dk_store *store, const struct ret *r,
+                     const char *verb, struct dk_error *err)
 {
     int n = 0;
     int rc = count_wipes(store, r->id, &n, err);
 
     if (rc == 0 && n == 0)
-        rc = dk_error_set(err, DK_EINPUT,
-                          "asset %s has no data wipe recorded: record it first (dropkioskctl "
-                          "wipe %s --method M --tool T) before %s",
-                          r->tag, r->tag, verb);
+        rc = dk_error_set(
+            err, DK_EINPUT,
+            "asset %s has no data wipe recorded: "
+            "record it first (dropkioskctl wipe %s --method M --tool T) before %s",
+            r->tag, r->tag, verb);
     return rc;
 }
 
-int disposition_wipe(struct dk_store *store, const struct dk_act *act, const char *tag,
-                     const char *method, const char *tool, struct dk_error *err)
+int disposition_wipe(struct dk_store *store, const struct dk_act *act,
+                     const char *tag, const char *method, const char *tool,
+                     struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
     char details[512];
@@ -769,10 +811,11 @@ int disposition_wipe(struct dk_store *store, const struct dk_act *act, const cha
     rc = find_received(store, 0, tag, &r, err);
     if (rc != 0)
         goto out;
-    rc = store_prepare(store,
-                       "INSERT INTO wipes (return_id, method, tool, technician, wiped_at) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       &st, err);
+    rc = store_prepare(
+        store,
+        "INSERT INTO wipes (return_id, method, tool, technician, wiped_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        &st, err);
     if (rc != 0)
         goto out;
     sqlite3_bind_int64(st, 1, r.id);
@@ -783,8 +826,8 @@ int disposition_wipe(struct dk_store *store, const struct dk_act *act, const cha
     rc = step_done(store, st, "record the wipe", err);
     if (rc != 0)
         goto out;
-    snprintf(details, sizeof(details), "return=%lld method=%s tool=%s", (long long)r.id,
-             method, tool);
+    snprintf(details, sizeof(details), "return=%lld method=%s tool=%s",
+             (long long)r.id, method, tool);
     rc = audit(store, act, "wipe recorded", r.tag, details, err);
     if (rc == 0)
         rc = store_commit(store, err);
@@ -795,8 +838,9 @@ out:
 }
 
 /* The disposition_reason and disposition_rule of a decision. */
-static void describe(const struct dk_proposal *p, enum dk_outcome chosen, const char *holder,
-                     char *reason, size_t rsize, char *rule, size_t size)
+static void describe(const struct dk_proposal *p, enum dk_outcome chosen,
+                     const char *holder, char *reason, size_t rsize, char *rule,
+                     size_t size)
 {
     const char *name = disposition_outcome_name(p->outcome);
 
@@ -807,23 +851,24 @@ static void describe(const struct dk_proposal *p, enum dk_outcome chosen, const 
     }
     snprintf(rule, size, "%s: %s", p->source, p->rule);
     if (p->outcome != chosen)
-        snprintf(reason, rsize, "overrode the proposal to %s of rule '%s' (%s)", name,
-                 p->rule, p->source);
+        snprintf(reason, rsize, "overrode the proposal to %s of rule '%s' (%s)",
+                 name, p->rule, p->source);
     else if (chosen == DK_OUTCOME_REASSIGN && strcmp(p->holder, holder) != 0)
         snprintf(reason, rsize,
-                 "followed the proposal to reassign of rule '%s' (%s), to %s rather than "
-                 "the reservation's %s",
+                 "followed the proposal to reassign of rule '%s' (%s), "
+                 "to %s rather than the reservation's %s",
                  p->rule, p->source, holder, p->holder);
     else
-        snprintf(reason, rsize, "followed the proposal to %s of rule '%s' (%s)", name,
-                 p->rule, p->source);
+        snprintf(reason, rsize, "followed the proposal to %s of rule '%s' (%s)",
+                 name, p->rule, p->source);
 }
 
 /* Move r to dispositioned as chosen, with the reason against the rules'
  * proposal, and write the audit row. */
 static int settle(struct dk_store *store, const struct dk_config *cfg,
-                  const struct dk_act *act, const struct ret *r, enum dk_outcome chosen,
-                  const char *holder, struct dk_error *err)
+                  const struct dk_act *act, const struct ret *r,
+                  enum dk_outcome chosen, const char *holder,
+                  struct dk_error *err)
 {
     struct dk_proposal p;
     sqlite3_stmt *st = NULL;
@@ -838,17 +883,19 @@ static int settle(struct dk_store *store, const struct dk_config *cfg,
     rc = propose_for(store, cfg, r, &today, &p, err);
     if (rc != 0)
         return rc;
-    describe(&p, chosen, holder != NULL ? holder : "", reason, sizeof(reason), rule,
-             sizeof(rule));
-    rc = store_prepare(store,
-                       "UPDATE returns SET state = 'dispositioned', disposition = ?1, "
-                       "disposition_reason = ?2, disposition_rule = ?3, "
-                       "dispositioned_at = ?4, technician = ?5, new_holder = ?6 "
-                       "WHERE id = ?7 AND state = 'received'",
-                       &st, err);
+    describe(&p, chosen, holder != NULL ? holder : "", reason, sizeof(reason),
+             rule, sizeof(rule));
+    rc = store_prepare(
+        store,
+        "UPDATE returns SET state = 'dispositioned', disposition = ?1, "
+        "disposition_reason = ?2, disposition_rule = ?3, "
+        "dispositioned_at = ?4, technician = ?5, new_holder = ?6 "
+        "WHERE id = ?7 AND state = 'received'",
+        &st, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_text(st, 1, disposition_outcome_name(chosen), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, disposition_outcome_name(chosen), -1,
+                      SQLITE_STATIC);
     sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
     if (rule[0] != '\0')
         sqlite3_bind_text(st, 3, rule, -1, SQLITE_TRANSIENT);
@@ -860,13 +907,14 @@ static int settle(struct dk_store *store, const struct dk_config *cfg,
     rc = step_done(store, st, "record the disposition", err);
     if (rc != 0)
         return rc;
-    snprintf(details, sizeof(details), "return=%lld disposition=%s; %s", (long long)r->id,
-             disposition_outcome_name(chosen), reason);
+    snprintf(details, sizeof(details), "return=%lld disposition=%s; %s",
+             (long long)r->id, disposition_outcome_name(chosen), reason);
     return audit(store, act, "return dispositioned", r->tag, details, err);
 }
 
 int disposition_reimage(struct dk_store *store, const struct dk_config *cfg,
-                        const struct dk_act *act, const char *tag, struct dk_error *err)
+                        const struct dk_act *act, const char *tag,
+                        struct dk_error *err)
 {
     struct ret r;
     int rc = check_act(act, err);
@@ -882,8 +930,9 @@ int disposition_reimage(struct dk_store *store, const struct dk_config *cfg,
         rc = settle(store, cfg, act, &r, DK_OUTCOME_REIMAGE, NULL, err);
     /* Back in stock: nobody holds it until a reassignment names someone. */
     if (rc == 0)
-        rc = exec_texts(store, "UPDATE assets SET status = 'stock', assignee = NULL "
-                               "WHERE tag = ?1",
+        rc = exec_texts(store,
+                        "UPDATE assets SET status = 'stock', assignee = NULL "
+                        "WHERE tag = ?1",
                         "update the asset", err, 1, r.tag);
     if (rc == 0)
         rc = store_commit(store, err);
@@ -893,24 +942,28 @@ int disposition_reimage(struct dk_store *store, const struct dk_config *cfg,
 }
 
 /* The staff member a device goes to: by exact id, still in the district. */
-static int check_holder(struct dk_store *store, const char *staff_id, struct dk_error *err)
+static int check_holder(struct dk_store *store, const char *staff_id,
+                        struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = check_field("the staff id", staff_id, err);
 
     if (rc == 0)
-        rc = store_prepare(store, "SELECT left_on FROM staff WHERE id = ?", &st, err);
+        rc = store_prepare(store, "SELECT left_on FROM staff WHERE id = ?", &st,
+                           err);
     if (rc != 0)
         return rc;
     sqlite3_bind_text(st, 1, staff_id, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
-        rc = dk_error_set(err, DK_EINPUT, "no staff member has the id '%s'", staff_id);
+        rc = dk_error_set(err, DK_EINPUT, "no staff member has the id '%s'",
+                          staff_id);
     else if (rc != SQLITE_ROW)
         rc = db_fail(store, err, "read staff");
     else if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-        rc = dk_error_set(err, DK_EINPUT, "staff member %s left the district on %s",
-                          staff_id, (const char *)sqlite3_column_text(st, 0));
+        rc = dk_error_set(err, DK_EINPUT,
+                          "staff member %s left the district on %s", staff_id,
+                          (const char *)sqlite3_column_text(st, 0));
     else
         rc = 0;
     sqlite3_finalize(st);
@@ -919,16 +972,17 @@ static int check_holder(struct dk_store *store, const char *staff_id, struct dk_
 
 /* The holder's oldest open reservation for the model is fulfilled by this
  * return; *id is 0 when they had none. */
-static int fulfil(struct dk_store *store, const struct ret *r, const char *staff_id,
-                  int64_t *id, struct dk_error *err)
+static int fulfil(struct dk_store *store, const struct ret *r,
+                  const char *staff_id, int64_t *id, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store,
-                           "UPDATE reservations SET fulfilled_by = ?1 WHERE id = "
-                           "(SELECT id FROM reservations WHERE fulfilled_by IS NULL AND "
-                           "staff_id = ?2 AND model = ?3 COLLATE NOCASE ORDER BY id LIMIT 1) "
-                           "RETURNING id",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "UPDATE reservations SET fulfilled_by = ?1 WHERE id = "
+        "(SELECT id FROM reservations WHERE fulfilled_by IS NULL AND "
+        "staff_id = ?2 AND model = ?3 COLLATE NOCASE ORDER BY id LIMIT 1) "
+        "RETURNING id",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -946,28 +1000,31 @@ static int fulfil(struct dk_store *store, const struct ret *r, const char *staff
     return rc;
 }
 
-static int hand_over(struct dk_store *store, const struct dk_act *act, const struct ret *r,
-                     const char *staff_id, struct dk_error *err)
+static int hand_over(struct dk_store *store, const struct dk_act *act,
+                     const struct ret *r, const char *staff_id,
+                     struct dk_error *err)
 {
     char details[700];
     int64_t reservation = 0;
-    int rc = exec_texts(store, "UPDATE assets SET assignee = ?1, status = 'deployed' "
-                               "WHERE tag = ?2",
+    int rc = exec_texts(store,
+                        "UPDATE assets SET assignee = ?1, status = 'deployed' "
+                        "WHERE tag = ?2",
                         "update the asset", err, 2, staff_id, r->tag);
 
     if (rc == 0)
         rc = fulfil(store, r, staff_id, &reservation, err);
     if (rc != 0)
         return rc;
-    snprintf(details, sizeof(details), "return=%lld from=%s to=%s reservation=%lld",
-             (long long)r->id, r->assignee[0] != '\0' ? r->assignee : "-", staff_id,
+    snprintf(details, sizeof(details),
+             "return=%lld from=%s to=%s reservation=%lld", (long long)r->id,
+             r->assignee[0] != '\0' ? r->assignee : "-", staff_id,
              (long long)reservation);
     return audit(store, act, "asset reassigned", r->tag, details, err);
 }
 
 int disposition_reassign(struct dk_store *store, const struct dk_config *cfg,
-                         const struct dk_act *act, const char *tag, const char *staff_id,
-                         struct dk_error *err)
+                         const struct dk_act *act, const char *tag,
+                         const char *staff_id, struct dk_error *err)
 {
     struct ret r;
     int rc = check_act(act, err);
@@ -978,9 +1035,10 @@ int disposition_reassign(struct dk_store *store, const struct dk_config *cfg,
         return rc;
     rc = find_received(store, 0, tag, &r, err);
     if (rc == 0 && !r.known)
-        rc = dk_error_set(err, DK_EINPUT,
-                          "asset %s is not in the inventory: import it before reassigning it",
-                          r.tag);
+        rc = dk_error_set(
+            err, DK_EINPUT,
+            "asset %s is not in the inventory: import it before reassigning it",
+            r.tag);
     if (rc == 0)
         rc = check_holder(store, staff_id, err);
     if (rc == 0)
@@ -996,7 +1054,8 @@ int disposition_reassign(struct dk_store *store, const struct dk_config *cfg,
     return rc;
 }
 
-static int open_manifest_id(struct dk_store *store, int64_t *id, struct dk_error *err)
+static int open_manifest_id(struct dk_store *store, int64_t *id,
+                            struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = store_prepare(store,
@@ -1011,8 +1070,9 @@ static int open_manifest_id(struct dk_store *store, int64_t *id, struct dk_error
         *id = sqlite3_column_int64(st, 0);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
-        rc = dk_error_set(err, DK_ENOTFOUND,
-                          "no e-waste manifest is open (recycling a device opens one)");
+        rc = dk_error_set(
+            err, DK_ENOTFOUND,
+            "no e-waste manifest is open (recycling a device opens one)");
     } else {
         rc = db_fail(store, err, "read manifests");
     }
@@ -1021,7 +1081,8 @@ static int open_manifest_id(struct dk_store *store, int64_t *id, struct dk_error
 }
 
 /* The open manifest, opened now when there is none. */
-static int manifest_for_recycle(struct dk_store *store, const struct dk_act *act, int64_t *id,
+static int manifest_for_recycle(struct dk_store *store,
+                                const struct dk_act *act, int64_t *id,
                                 struct dk_error *err)
 {
     char subject[48];
@@ -1029,8 +1090,8 @@ static int manifest_for_recycle(struct dk_store *store, const struct dk_act *act
 
     if (rc != DK_ENOTFOUND)
         return rc;
-    rc = exec_texts(store, "INSERT INTO manifests (opened_at) VALUES (?1)", "open a manifest",
-                    err, 1, act->now);
+    rc = exec_texts(store, "INSERT INTO manifests (opened_at) VALUES (?1)",
+                    "open a manifest", err, 1, act->now);
     if (rc != 0)
         return rc;
     *id = sqlite3_last_insert_rowid(store->db);
@@ -1039,16 +1100,17 @@ static int manifest_for_recycle(struct dk_store *store, const struct dk_act *act
 }
 
 static int add_to_manifest(struct dk_store *store, const struct dk_act *act,
-                           const struct ret *r, const char *level, int64_t manifest,
-                           struct dk_error *err)
+                           const struct ret *r, const char *level,
+                           int64_t manifest, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
     char subject[48];
     char details[400];
-    int rc = store_prepare(store,
-                           "INSERT INTO manifest_items (manifest_id, return_id, level, "
-                           "technician, added_at) VALUES (?, ?, ?, ?, ?)",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "INSERT INTO manifest_items (manifest_id, return_id, level, "
+        "technician, added_at) VALUES (?, ?, ?, ?, ?)",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -1075,17 +1137,19 @@ static bool level_ok(const char *level)
 }
 
 int disposition_recycle(struct dk_store *store, const struct dk_config *cfg,
-                        const struct dk_act *act, const char *tag, const char *level,
-                        int64_t *manifest_id, struct dk_error *err)
+                        const struct dk_act *act, const char *tag,
+                        const char *level, int64_t *manifest_id,
+                        struct dk_error *err)
 {
     int64_t manifest = 0;
     struct ret r;
     int rc = check_act(act, err);
 
     if (rc == 0 && !level_ok(level))
-        rc = dk_error_set(err, DK_EINPUT,
-                          "--level must be clear, purge or destroy (NIST SP 800-88), not '%s'",
-                          level != NULL ? level : "");
+        rc = dk_error_set(
+            err, DK_EINPUT,
+            "--level must be clear, purge or destroy (NIST SP 800-88), not '%s'",
+            level != NULL ? level : "");
     if (rc == 0)
         rc = store_begin(store, err);
     if (rc != 0)
@@ -1098,9 +1162,11 @@ int disposition_recycle(struct dk_store *store, const struct dk_config *cfg,
     if (rc == 0)
         rc = add_to_manifest(store, act, &r, level, manifest, err);
     if (rc == 0)
-        rc = exec_texts(store, "UPDATE assets SET status = 'recycled', assignee = NULL "
-                               "WHERE tag = ?1",
-                        "update the asset", err, 1, r.tag);
+        rc =
+            exec_texts(store,
+                       "UPDATE assets SET status = 'recycled', assignee = NULL "
+                       "WHERE tag = ?1",
+                       "update the asset", err, 1, r.tag);
     if (rc == 0)
         rc = store_commit(store, err);
     if (rc != 0)
@@ -1112,14 +1178,15 @@ int disposition_recycle(struct dk_store *store, const struct dk_config *cfg,
 
 /* The inventory's own spelling of model into out; DK_EINPUT when no asset
  * has it. */
-static int known_model(struct dk_store *store, const char *model, char *out, size_t size,
-                       struct dk_error *err)
+static int known_model(struct dk_store *store, const char *model, char *out,
+                       size_t size, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store,
-                           "SELECT model FROM assets WHERE model = ?1 COLLATE NOCASE "
-                           "ORDER BY model = ?1 DESC LIMIT 1",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "SELECT model FROM assets WHERE model = ?1 COLLATE NOCASE "
+        "ORDER BY model = ?1 DESC LIMIT 1",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -1129,8 +1196,9 @@ static int known_model(struct dk_store *store, const char *model, char *out, siz
         copy_col(out, size, st, 0);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
-        rc = dk_error_set(err, DK_EINPUT, "no asset in the inventory has the model '%s'",
-                          model);
+        rc =
+            dk_error_set(err, DK_EINPUT,
+                         "no asset in the inventory has the model '%s'", model);
     } else {
         rc = db_fail(store, err, "read assets");
     }
@@ -1142,10 +1210,11 @@ static int no_open_reservation(struct dk_store *store, const char *model,
                                const char *staff_id, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store,
-                           "SELECT id FROM reservations WHERE fulfilled_by IS NULL AND "
-                           "staff_id = ? AND model = ? COLLATE NOCASE",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "SELECT id FROM reservations WHERE fulfilled_by IS NULL AND "
+        "staff_id = ? AND model = ? COLLATE NOCASE",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -1153,16 +1222,18 @@ static int no_open_reservation(struct dk_store *store, const char *model,
     sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        rc = dk_error_set(err, DK_EINPUT, "%s already has an open reservation (#%lld) for %s",
-                          staff_id, (long long)sqlite3_column_int64(st, 0), model);
+        rc = dk_error_set(
+            err, DK_EINPUT, "%s already has an open reservation (#%lld) for %s",
+            staff_id, (long long)sqlite3_column_int64(st, 0), model);
     else
         rc = rc == SQLITE_DONE ? 0 : db_fail(store, err, "read reservations");
     sqlite3_finalize(st);
     return rc;
 }
 
-int disposition_reserve(struct dk_store *store, const struct dk_act *act, const char *model,
-                        const char *staff_id, int64_t *id, struct dk_error *err)
+int disposition_reserve(struct dk_store *store, const struct dk_act *act,
+                        const char *model, const char *staff_id, int64_t *id,
+                        struct dk_error *err)
 {
     char spelled[256];
     char details[400];
@@ -1181,14 +1252,15 @@ int disposition_reserve(struct dk_store *store, const struct dk_act *act, const 
     if (rc == 0)
         rc = no_open_reservation(store, spelled, staff_id, err);
     if (rc == 0)
-        rc = exec_texts(store,
-                        "INSERT INTO reservations (model, staff_id, created_at) "
-                        "VALUES (?1, ?2, ?3)",
-                        "add the reservation", err, 3, spelled, staff_id, act->now);
+        rc = exec_texts(
+            store,
+            "INSERT INTO reservations (model, staff_id, created_at) "
+            "VALUES (?1, ?2, ?3)",
+            "add the reservation", err, 3, spelled, staff_id, act->now);
     if (rc == 0) {
         new_id = sqlite3_last_insert_rowid(store->db);
-        snprintf(details, sizeof(details), "reservation=%lld staff=%s", (long long)new_id,
-                 staff_id);
+        snprintf(details, sizeof(details), "reservation=%lld staff=%s",
+                 (long long)new_id, staff_id);
         rc = audit(store, act, "reservation added", spelled, details, err);
     }
     if (rc == 0)
@@ -1254,19 +1326,21 @@ static void buf_field(struct buf *b, const char *s)
         buf_put(b, "\"", 1);
 }
 
-int disposition_manifest_csv(struct dk_store *store, int64_t manifest_id, char **csv,
-                             size_t *len, struct dk_error *err)
+int disposition_manifest_csv(struct dk_store *store, int64_t manifest_id,
+                             char **csv, size_t *len, struct dk_error *err)
 {
-    static const char header[] = "asset_tag,serial,type,make,model,level,technician,date\r\n";
+    static const char header[] =
+        "asset_tag,serial,type,make,model,level,technician,date\r\n";
     struct buf b = {0};
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store,
-                           "SELECT r.asset_tag, a.serial, a.type, a.make, a.model, i.level, "
-                           "i.technician, substr(i.added_at, 1, 10) FROM manifest_items i "
-                           "JOIN returns r ON r.id = i.return_id "
-                           "LEFT JOIN assets a ON a.tag = r.asset_tag "
-                           "WHERE i.manifest_id = ? ORDER BY i.rowid",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "SELECT r.asset_tag, a.serial, a.type, a.make, a.model, i.level, "
+        "i.technician, substr(i.added_at, 1, 10) FROM manifest_items i "
+        "JOIN returns r ON r.id = i.return_id "
+        "LEFT JOIN assets a ON a.tag = r.asset_tag "
+        "WHERE i.manifest_id = ? ORDER BY i.rowid",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -1296,15 +1370,17 @@ int disposition_manifest_csv(struct dk_store *store, int64_t manifest_id, char *
     return 0;
 }
 
-int disposition_manifest_open(struct dk_store *store, int64_t *id, char *opened_at,
-                              size_t size, int *items, struct dk_error *err)
+int disposition_manifest_open(struct dk_store *store, int64_t *id,
+                              char *opened_at, size_t size, int *items,
+                              struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store,
-                           "SELECT m.id, m.opened_at, (SELECT count(*) FROM manifest_items i "
-                           "WHERE i.manifest_id = m.id) FROM manifests m "
-                           "WHERE m.closed_at IS NULL ORDER BY m.id LIMIT 1",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "SELECT m.id, m.opened_at, (SELECT count(*) FROM manifest_items i "
+        "WHERE i.manifest_id = m.id) FROM manifests m "
+        "WHERE m.closed_at IS NULL ORDER BY m.id LIMIT 1",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -1315,8 +1391,9 @@ int disposition_manifest_open(struct dk_store *store, int64_t *id, char *opened_
         *items = sqlite3_column_int(st, 2);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
-        rc = dk_error_set(err, DK_ENOTFOUND,
-                          "no e-waste manifest is open (recycling a device opens one)");
+        rc = dk_error_set(
+            err, DK_ENOTFOUND,
+            "no e-waste manifest is open (recycling a device opens one)");
     } else {
         rc = db_fail(store, err, "read manifests");
     }
@@ -1324,16 +1401,18 @@ int disposition_manifest_open(struct dk_store *store, int64_t *id, char *opened_
     return rc;
 }
 
-static int close_row(struct dk_store *store, const struct dk_act *act, int64_t id,
-                     const char *vendor, const char *certificate, struct dk_error *err)
+static int close_row(struct dk_store *store, const struct dk_act *act,
+                     int64_t id, const char *vendor, const char *certificate,
+                     struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
     char subject[48];
     char details[400];
-    int rc = store_prepare(store,
-                           "UPDATE manifests SET closed_at = ?, vendor = ?, certificate = ? "
-                           "WHERE id = ? AND closed_at IS NULL",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "UPDATE manifests SET closed_at = ?, vendor = ?, certificate = ? "
+        "WHERE id = ? AND closed_at IS NULL",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -1345,14 +1424,15 @@ static int close_row(struct dk_store *store, const struct dk_act *act, int64_t i
     if (rc != 0)
         return rc;
     snprintf(subject, sizeof(subject), "manifest %lld", (long long)id);
-    snprintf(details, sizeof(details), "vendor=%s certificate=%s", vendor, certificate);
+    snprintf(details, sizeof(details), "vendor=%s certificate=%s", vendor,
+             certificate);
     return audit(store, act, "manifest closed", subject, details, err);
 }
 
 int disposition_manifest_close(struct dk_store *store, const struct dk_act *act,
                                const char *vendor, const char *certificate,
-                               int (*sink)(const char *csv, size_t len, void *user,
-                                           struct dk_error *err),
+                               int (*sink)(const char *csv, size_t len,
+                                           void *user, struct dk_error *err),
                                void *user, int64_t *id, struct dk_error *err)
 {
     char *csv = NULL;

@@ -33,10 +33,8 @@
  * With no rules configured the built-in set below applies, in this order:
  *
  *   condition is damaged, not_working -> recycle
- *   older than laptop 5y, chromebook 4y, tablet 4y, phone 3y, hotspot 3y -> recycle
- *   auto update expired -> recycle
- *   reserved -> reassign
- *   always -> reimage
+ *   older than laptop 5y, chromebook 4y, tablet 4y, phone 3y, hotspot 3y ->
+ * recycle auto update expired -> recycle reserved -> reassign always -> reimage
  *
  * Dates are "YYYY-MM-DD"; times are UTC "YYYY-MM-DDTHH:MM:SSZ".  Every act
  * runs in one transaction of its own (none may be open) with its audit rows,
@@ -67,16 +65,16 @@ int disposition_check_rules(const struct dk_config *cfg, struct dk_error *err);
 struct dk_proposal {
     int64_t return_id;
     char tag[256];
-    char type[16];           /* "" for a device not in the inventory */
+    char type[16]; /* "" for a device not in the inventory */
     char model[256];
-    char condition[32];      /* as received; "" when not recorded */
+    char condition[32]; /* as received; "" when not recorded */
     enum dk_outcome outcome;
-    char rule[DK_TEXT_MAX];  /* the matching rule's text; "" when none */
-    int line;                /* its line in cfg->path; 0 when built-in */
+    char rule[DK_TEXT_MAX];        /* the matching rule's text; "" when none */
+    int line;                      /* its line in cfg->path; 0 when built-in */
     char source[DK_PATH_MAX + 16]; /* "FILE:LINE", "built-in" or "none" */
-    char holder[256];        /* reassign: the reserved person's staff id */
+    char holder[256]; /* reassign: the reserved person's staff id */
     char holder_name[256];
-    int64_t reservation_id;  /* reassign: that reservation; 0 otherwise */
+    int64_t reservation_id; /* reassign: that reservation; 0 otherwise */
 };
 
 /* Propose a fate for a received return: return_id when above 0, else the
@@ -100,23 +98,25 @@ struct dk_act {
  * "powerwash", "cryptographic erase") and tool (what ran it) as the
  * technician names them, 1 to 128 bytes of clean text.  DK_EINPUT naming
  * the field or the return's state; DK_ENOTFOUND; DK_EDB. */
-int disposition_wipe(struct dk_store *store, const struct dk_act *act, const char *tag,
-                     const char *method, const char *tool, struct dk_error *err);
+int disposition_wipe(struct dk_store *store, const struct dk_act *act,
+                     const char *tag, const char *method, const char *tool,
+                     struct dk_error *err);
 
 /* Reimage: back to stock.  Needs a wipe of this return (DK_EINPUT
  * otherwise).  The return becomes dispositioned 'reimage' with the reason
  * (proposal followed or overridden, and its rule); the asset's status
  * becomes 'stock' and its assignee none. */
 int disposition_reimage(struct dk_store *store, const struct dk_config *cfg,
-                        const struct dk_act *act, const char *tag, struct dk_error *err);
+                        const struct dk_act *act, const char *tag,
+                        struct dk_error *err);
 
 /* Reassign to staff_id (a staff id, not an email; not a leaver).  Needs a
  * wipe.  The asset's assignee becomes staff_id (status 'deployed') — the
  * only way a device changes hands — and that person's oldest open
  * reservation for the model, if any, is fulfilled by this return. */
 int disposition_reassign(struct dk_store *store, const struct dk_config *cfg,
-                         const struct dk_act *act, const char *tag, const char *staff_id,
-                         struct dk_error *err);
+                         const struct dk_act *act, const char *tag,
+                         const char *staff_id, struct dk_error *err);
 
 /* Recycle with the NIST SP 800-88 Rev. 1 sanitisation level (section 2.5):
  * "clear", "purge" or "destroy".  The return becomes dispositioned
@@ -124,27 +124,30 @@ int disposition_reassign(struct dk_store *store, const struct dk_config *cfg,
  * device joins the open e-waste manifest (one is opened when none is).
  * *manifest_id (may be NULL) receives that manifest's id. */
 int disposition_recycle(struct dk_store *store, const struct dk_config *cfg,
-                        const struct dk_act *act, const char *tag, const char *level,
-                        int64_t *manifest_id, struct dk_error *err);
+                        const struct dk_act *act, const char *tag,
+                        const char *level, int64_t *manifest_id,
+                        struct dk_error *err);
 
 /* Reserve the next device of model (as the inventory spells it, ignoring
  * case) for staff_id.  DK_EINPUT when no asset has that model, the staff
  * id is unknown or a leaver, or that person already holds an open
  * reservation for it.  *id (may be NULL) receives the reservation's id. */
-int disposition_reserve(struct dk_store *store, const struct dk_act *act, const char *model,
-                        const char *staff_id, int64_t *id, struct dk_error *err);
+int disposition_reserve(struct dk_store *store, const struct dk_act *act,
+                        const char *model, const char *staff_id, int64_t *id,
+                        struct dk_error *err);
 
 /* The manifest as RFC 4180 CSV (CRLF line ends): a header row
  * "asset_tag,serial,type,make,model,level,technician,date" and one row per
  * device in the order added; date is the day it was added.  *csv is the
  * caller's to free; *len its length.  0, -ENOMEM, DK_EDB. */
-int disposition_manifest_csv(struct dk_store *store, int64_t manifest_id, char **csv,
-                             size_t *len, struct dk_error *err);
+int disposition_manifest_csv(struct dk_store *store, int64_t manifest_id,
+                             char **csv, size_t *len, struct dk_error *err);
 
 /* The open manifest's id and when it was opened (at least 32 bytes), and
  * how many devices it holds.  0, DK_ENOTFOUND when none is open, DK_EDB. */
-int disposition_manifest_open(struct dk_store *store, int64_t *id, char *opened_at,
-                              size_t size, int *items, struct dk_error *err);
+int disposition_manifest_open(struct dk_store *store, int64_t *id,
+                              char *opened_at, size_t size, int *items,
+                              struct dk_error *err);
 
 /* Close the open manifest: vendor and certificate (the vendor's signed
  * certificate of destruction or recycling number) are 1 to 128 bytes of
@@ -156,8 +159,8 @@ int disposition_manifest_open(struct dk_store *store, int64_t *id, char *opened_
  * open, sink's error, DK_EDB. */
 int disposition_manifest_close(struct dk_store *store, const struct dk_act *act,
                                const char *vendor, const char *certificate,
-                               int (*sink)(const char *csv, size_t len, void *user,
-                                           struct dk_error *err),
+                               int (*sink)(const char *csv, size_t len,
+                                           void *user, struct dk_error *err),
                                void *user, int64_t *id, struct dk_error *err);
 
 #endif
