@@ -7,6 +7,7 @@
 #include "csv.h"
 #include "disposition.h"
 #include "fileio.h"
+#include "tech.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +25,6 @@ static const char close_usage[] =
     "manifest close wants: manifest close --tech ID --vendor V --certificate N [--out FILE]";
 static const char clear_warning[] =
     "NIST SP 800-88 calls for purge or destroy when media leaves the organisation's control";
-
-/* The technician acting, once their PIN is checked. */
-struct ctl_tech {
-    char id[16];
-};
 
 /* Which dk_ctl_opts a verb reads; any other given is refused, so that a
  * misplaced --level on wipe is not silently dropped. */
@@ -103,7 +99,10 @@ static void strip_line_end(char *s)
 }
 
 /* The PIN from stdin (--pin-stdin), else asked on the terminal with echo
- * off.  0 or an exit status (message printed). */
+ * off.  0 or an exit status (message printed).
+ * TODO(ctl): when src/ctl_intake.c's PIN reader moves behind src/ctl.h,
+ * use it here, because it also puts the terminal's echo back after a
+ * Ctrl-C at the prompt, which this one does not. */
 static int read_pin(const struct dk_ctl *c, char *pin, size_t size)
 {
     struct termios old, quiet;
@@ -136,51 +135,12 @@ static int read_pin(const struct dk_ctl *c, char *pin, size_t size)
     return 0;
 }
 
-/* TODO(intake): when src/tech.h is committed, call tech_login instead,
- * because it also counts wrong PINs, locks the account and audits every
- * attempt; this stand-in only checks that the technician is active and
- * the PIN matches its Argon2id hash. */
-static int login(struct dk_store *store, const char *badge_or_id,
-                 const char *pin, struct ctl_tech *out, struct dk_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store,
-                           "SELECT id, active, pin_hash FROM technicians "
-                           "WHERE id = ?1 OR badge = ?1",
-                           &st, err);
-
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_text(st, 1, badge_or_id, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        rc =
-            dk_error_set(err, DK_ENOTFOUND,
-                         "no technician has the badge or id '%s'", badge_or_id);
-    } else if (rc != SQLITE_ROW) {
-        rc = dk_error_set(err, DK_EDB, "cannot read technicians: %s",
-                          sqlite3_errmsg(store->db));
-    } else if (sqlite3_column_int(st, 1) == 0) {
-        rc = dk_error_set(err, DK_EPERM, "technician %s is disabled",
-                          badge_or_id);
-    } else if (crypto_pwhash_str_verify(
-                   (const char *)sqlite3_column_text(st, 2), pin,
-                   strlen(pin)) != 0) {
-        rc = dk_error_set(err, -EACCES, "wrong PIN for technician %s",
-                          badge_or_id);
-    } else {
-        snprintf(out->id, sizeof(out->id), "%s",
-                 (const char *)sqlite3_column_text(st, 0));
-        rc = 0;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* --tech and its PIN.  0 or an exit status (message printed).  A refused
- * login is the person's input, not a runtime failure: exit 2. */
+/* --tech and its PIN, through tech_login (which counts wrong PINs, locks
+ * and audits every attempt).  0 or an exit status (message printed), as
+ * the intake verbs give it: a wrong PIN, a lock or a disabled account is a
+ * clean "no" (1); a badge or id nobody has is bad input (2). */
 static int authenticate(const struct dk_ctl *c, struct dk_store *store,
-                        struct ctl_tech *t)
+                        struct dk_tech *t)
 {
     struct dk_error err = {{0}};
     char pin[PIN_MAX];
@@ -191,15 +151,14 @@ static int authenticate(const struct dk_ctl *c, struct dk_store *store,
     rc = read_pin(c, pin, sizeof(pin));
     if (rc != 0)
         return rc;
-    rc = login(store, c->opt.tech, pin, t, &err);
+    rc = tech_login(store, c->opt.tech, pin, time(NULL), t, &err);
     sodium_memzero(pin, sizeof(pin));
-    if (rc == DK_EDB)
-        return ctl_fail(rc, &err);
-    if (rc != 0) {
-        fprintf(stderr, "dropkioskctl: %s\n", err.msg);
-        return 2;
-    }
-    return 0;
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "dropkioskctl: %s\n", err.msg);
+    if (rc == -EACCES || rc == DK_ETEMP || rc == DK_EPERM)
+        return 1;
+    return dk_exit_status(rc);
 }
 
 static void put_csv(FILE *out, const char *s)
@@ -288,7 +247,7 @@ static int cmd_propose(struct dk_ctl *c)
 /* Everything an acting verb needs: the store, who, and when. */
 struct acting {
     struct dk_store *store;
-    struct ctl_tech tech;
+    struct dk_tech tech;
     char now[32];
     char today[16];
     struct dk_act act;
@@ -415,6 +374,12 @@ static int cmd_recycle(struct dk_ctl *c)
     if (c->n_args != 2 || c->opt.level == NULL)
         return ctl_bad_usage(
             "recycle wants: recycle TAG --tech ID --level clear|purge|destroy");
+    /* Checked before the login, so a mistyped level costs no PIN attempt. */
+    if (strcmp(c->opt.level, "clear") != 0 &&
+        strcmp(c->opt.level, "purge") != 0 &&
+        strcmp(c->opt.level, "destroy") != 0)
+        return ctl_bad_usage(
+            "--level must be clear, purge or destroy (NIST SP 800-88)");
     rc = begin_acting(c, &a);
     if (rc != 0)
         return rc;

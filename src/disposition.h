@@ -138,7 +138,7 @@ int disposition_reserve(struct dk_store *store, const struct dk_act *act,
 
 /* The manifest as RFC 4180 CSV (CRLF line ends): a header row
  * "asset_tag,serial,type,make,model,level,technician,date" and one row per
- * device in the order added; date is the day it was added.  *csv is the
+ * device in the order added; date is the UTC day it was added.  *csv is the
  * caller's to free; *len its length.  0, -ENOMEM, DK_EDB. */
 int disposition_manifest_csv(struct dk_store *store, int64_t manifest_id,
                              char **csv, size_t *len, struct dk_error *err);
