@@ -12,14 +12,15 @@
 #include <unistd.h>
 
 /* Copy --from or --until (NULL when not given) into day; 0 or exit 2. */
-static int take_day(const char *option, const char *value, char *day, size_t size)
+static int take_day(const char *option, const char *value, char *day,
+                    size_t size)
 {
     day[0] = '\0';
     if (value == NULL)
         return 0;
     if (!report_day_ok(value)) {
-        fprintf(stderr, "dropkioskctl: %s wants a date YYYY-MM-DD, got '%s'\n", option,
-                value);
+        fprintf(stderr, "dropkioskctl: %s wants a date YYYY-MM-DD, got '%s'\n",
+                option, value);
         return 2;
     }
     snprintf(day, size, "%s", value);
@@ -27,7 +28,8 @@ static int take_day(const char *option, const char *value, char *day, size_t siz
 }
 
 /* The report asked for (-1: all) and the range; 0 or exit 2. */
-static int read_args(const struct dk_ctl *c, int *which, struct dk_report_opts *o)
+static int read_args(const struct dk_ctl *c, int *which,
+                     struct dk_report_opts *o)
 {
     char what[160];
     int rc;
@@ -38,30 +40,32 @@ static int read_args(const struct dk_ctl *c, int *which, struct dk_report_opts *
     if (c->n_args == 2) {
         *which = report_find(c->args[1]);
         if (*which < 0) {
-            snprintf(what, sizeof(what),
-                     "unknown report '%s' (returns, awaiting, chargers, dispositions, "
-                     "flags or leavers)",
-                     c->args[1]);
+            snprintf(
+                what, sizeof(what), "unknown report '%s' (%s)", c->args[1],
+                "returns, awaiting, chargers, dispositions, flags or leavers");
             return ctl_bad_usage(what);
         }
     }
     /* One CSV file holds one table: a second header part-way down would be
      * read as data by every program that takes the file. */
     if (*which < 0 && c->csv)
-        return ctl_bad_usage("report --csv needs a report name (one table per CSV)");
+        return ctl_bad_usage(
+            "report --csv needs a report name (one table per CSV)");
     rc = take_day("--from", c->opt.from, o->from, sizeof(o->from));
     if (rc == 0)
         rc = take_day("--until", c->opt.until, o->until, sizeof(o->until));
     if (rc == 0 && o->from[0] != '\0' && o->until[0] != '\0' &&
         strcmp(o->from, o->until) > 0) {
-        fprintf(stderr, "dropkioskctl: --from %s is after --until %s\n", o->from, o->until);
+        fprintf(stderr, "dropkioskctl: --from %s is after --until %s\n",
+                o->from, o->until);
         rc = 2;
     }
     return rc;
 }
 
-static int write_reports(struct dk_store *store, int which, const struct dk_report_opts *o,
-                         FILE *out, struct dk_error *err)
+static int write_reports(struct dk_store *store, int which,
+                         const struct dk_report_opts *o, FILE *out,
+                         struct dk_error *err)
 {
     int rc = 0;
 
@@ -83,7 +87,8 @@ static int open_out(const char *path, FILE **out)
     *out = fopen(path, "w");
     if (*out != NULL)
         return 0;
-    fprintf(stderr, "dropkioskctl: cannot write %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "dropkioskctl: cannot write %s: %s\n", path,
+            strerror(errno));
     return dk_exit_status(-errno);
 }
 
@@ -95,6 +100,7 @@ int ctl_report(struct dk_ctl *c)
     FILE *out = NULL;
     int which;
     int status = read_args(c, &which, &o);
+    int rc;
 
     if (status != 0)
         return status;
@@ -106,24 +112,20 @@ int ctl_report(struct dk_ctl *c)
     tzset();
 
     status = ctl_open_store(c, true, &store);
+    if (status == 0)
+        status = open_out(c->opt.out, &out);
     if (status != 0)
         goto out;
-    status = open_out(c->opt.out, &out);
-    if (status != 0)
-        goto out;
-    status = write_reports(store, which, &o, out, &err);
-    if (out != stdout && fclose(out) != 0 && status == 0)
-        status = dk_error_set(&err, -EIO, "cannot write %s: %s", c->opt.out, strerror(errno));
-    out = NULL;
-    if (status != 0) {
-        /* A half-written report must not pass for a whole one. */
-        if (c->opt.out != NULL)
-            unlink(c->opt.out);
-        status = ctl_fail(status, &err);
-    }
+    rc = write_reports(store, which, &o, out, &err);
+    if (out != stdout && fclose(out) != 0 && rc == 0)
+        rc = dk_error_set(&err, -EIO, "cannot write %s: %s", c->opt.out,
+                          strerror(errno));
+    /* A half-written report must not pass for a whole one. */
+    if (rc != 0 && c->opt.out != NULL)
+        unlink(c->opt.out);
+    if (rc != 0)
+        status = ctl_fail(rc, &err);
 out:
-    if (out != NULL && out != stdout)
-        fclose(out);
     store_close(store);
     return status;
 }

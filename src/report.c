@@ -37,14 +37,21 @@ struct table {
 };
 
 static const char *const report_names[DK_REPORT_COUNT] = {
-    [DK_REPORT_RETURNS] = "returns",   [DK_REPORT_AWAITING] = "awaiting",
-    [DK_REPORT_CHARGERS] = "chargers", [DK_REPORT_DISPOSITIONS] = "dispositions",
-    [DK_REPORT_FLAGS] = "flags",       [DK_REPORT_LEAVERS] = "leavers",
+    [DK_REPORT_RETURNS] = "returns",
+    [DK_REPORT_AWAITING] = "awaiting",
+    [DK_REPORT_CHARGERS] = "chargers",
+    [DK_REPORT_DISPOSITIONS] = "dispositions",
+    [DK_REPORT_FLAGS] = "flags",
+    [DK_REPORT_LEAVERS] = "leavers",
 };
 
 /* ?1 and ?2 are the range's bounds, NULL when open; DAY is a local day. */
-#define IN_RANGE(day) "(?1 IS NULL OR " day " >= ?1) AND (?2 IS NULL OR " day " <= ?2)"
+#define IN_RANGE(day)                                                          \
+    "(?1 IS NULL OR " day " >= ?1) AND (?2 IS NULL OR " day " <= ?2)"
 #define DROP_DAY "date(r.returned_at, 'localtime')"
+#define DROP_IN_RANGE IN_RANGE(DROP_DAY)
+#define DISPOSED_IN_RANGE IN_RANGE("date(r.dispositioned_at, 'localtime')")
+#define LEFT_IN_RANGE IN_RANGE("s.left_on")
 
 /* The technician's check decides when there was one; until then the
  * kiosk's flag (set when a charger was expected and not declared). */
@@ -78,12 +85,14 @@ static bool digits(const char *s, int n, int *v)
 
 bool report_day_ok(const char *text)
 {
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const int days[12] = {31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
     int y, m, d, last;
 
     if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
         return false;
-    if (!digits(text, 4, &y) || !digits(text + 5, 2, &m) || !digits(text + 8, 2, &d))
+    if (!digits(text, 4, &y) || !digits(text + 5, 2, &m) ||
+        !digits(text + 8, 2, &d))
         return false;
     if (y < 1900 || m < 1 || m > 12)
         return false;
@@ -103,7 +112,8 @@ static void table_free(struct table *t)
 }
 
 /* Append a row of n_cols values (NULL is stored as ""). */
-static int table_add(struct table *t, const char *const *vals, struct dk_error *err)
+static int table_add(struct table *t, const char *const *vals,
+                     struct dk_error *err)
 {
     size_t base = t->n_rows * (size_t)t->n_cols;
 
@@ -112,8 +122,8 @@ static int table_add(struct table *t, const char *const *vals, struct dk_error *
         char **cells;
 
         if (t->n_rows >= REPORT_MAX_ROWS)
-            return dk_error_set(err, -ENOMEM, "report %s: more than %zu rows", t->title,
-                                REPORT_MAX_ROWS);
+            return dk_error_set(err, -ENOMEM, "report %s: more than %zu rows",
+                                t->title, REPORT_MAX_ROWS);
         cells = realloc(t->cells, cap * (size_t)t->n_cols * sizeof(*cells));
         if (cells == NULL)
             return dk_error_set(err, -ENOMEM, "out of memory");
@@ -168,8 +178,8 @@ static void money_text(long long cents, bool people, char *buf, size_t size)
 }
 
 /* The text of a cell as shown: in tables (people) or in CSV. */
-static const char *shown(const struct col *col, const char *raw, bool people, char *buf,
-                         size_t size)
+static const char *shown(const struct col *col, const char *raw, bool people,
+                         char *buf, size_t size)
 {
     switch (col->kind) {
     case COL_MONEY:
@@ -223,7 +233,8 @@ static void csv_write(const struct table *t, FILE *out)
     for (size_t r = 0; r < t->n_rows; r++) {
         for (int c = 0; c < t->n_cols; c++) {
             fputs(c > 0 ? "," : "", out);
-            csv_field(out, shown(&t->cols[c], cell(t, r, c), false, buf, sizeof(buf)));
+            csv_field(out, shown(&t->cols[c], cell(t, r, c), false, buf,
+                                 sizeof(buf)));
         }
         fputc('\n', out);
     }
@@ -251,7 +262,8 @@ static void put_text(FILE *out, const char *s)
 
         if (b < 0x20 || b == 0x7F) {
             fputc('?', out);
-        } else if (b == 0xC2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9F) {
+        } else if (b == 0xC2 && (unsigned char)s[1] >= 0x80 &&
+                   (unsigned char)s[1] <= 0x9F) {
             fputc('?', out);
             s++;
         } else {
@@ -260,7 +272,8 @@ static void put_text(FILE *out, const char *s)
     }
 }
 
-static void put_cell(FILE *out, const char *s, size_t width, bool right, bool last)
+static void put_cell(FILE *out, const char *s, size_t width, bool right,
+                     bool last)
 {
     size_t pad = width - text_width(s);
 
@@ -278,7 +291,8 @@ static void table_widths(const struct table *t, size_t *width)
     for (int c = 0; c < t->n_cols; c++) {
         width[c] = text_width(t->cols[c].head);
         for (size_t r = 0; r < t->n_rows; r++) {
-            size_t w = text_width(shown(&t->cols[c], cell(t, r, c), true, buf, sizeof(buf)));
+            size_t w = text_width(
+                shown(&t->cols[c], cell(t, r, c), true, buf, sizeof(buf)));
 
             if (w > width[c])
                 width[c] = w;
@@ -287,7 +301,8 @@ static void table_widths(const struct table *t, size_t *width)
 }
 
 /* The text of column c on row (SIZE_MAX: the header) as a table shows it. */
-static const char *line_text(const struct table *t, size_t row, int c, char *buf, size_t size)
+static const char *line_text(const struct table *t, size_t row, int c,
+                             char *buf, size_t size)
 {
     if (row == SIZE_MAX)
         return t->cols[c].head;
@@ -297,8 +312,8 @@ static const char *line_text(const struct table *t, size_t row, int c, char *buf
 /* One line: the header (row SIZE_MAX) or a row, indented, without the
  * group column, and ending at its last non-empty cell so that no line
  * carries trailing blanks. */
-static void table_line(const struct table *t, FILE *out, const size_t *width, size_t row,
-                       const char *indent)
+static void table_line(const struct table *t, FILE *out, const size_t *width,
+                       size_t row, const char *indent)
 {
     char buf[64];
     int last = -1;
@@ -335,7 +350,8 @@ static void table_print(const struct table *t, FILE *out)
     table_widths(t, width);
     for (size_t r = 0; r < t->n_rows; r++) {
         if (t->group >= 0 &&
-            (r == 0 || strcmp(cell(t, r, t->group), cell(t, r - 1, t->group)) != 0)) {
+            (r == 0 ||
+             strcmp(cell(t, r, t->group), cell(t, r - 1, t->group)) != 0)) {
             const char *g = cell(t, r, t->group);
 
             fputs(t->group_label, out);
@@ -363,11 +379,12 @@ static void bind_common(sqlite3_stmt *st, const struct dk_report_opts *o)
 
 /* Each row of sql becomes a table row: its first n_cols columns as text,
  * then fix (may be NULL) computes the cells SQL does not give. */
-typedef void row_fix(const struct dk_report_opts *o, sqlite3_stmt *st, char bufs[][32],
-                     const char **vals);
+typedef void row_fix(const struct dk_report_opts *o, sqlite3_stmt *st,
+                     char bufs[][32], const char **vals);
 
 static int table_fill(struct dk_store *store, struct table *t, const char *sql,
-                      const struct dk_report_opts *o, row_fix *fix, struct dk_error *err)
+                      const struct dk_report_opts *o, row_fix *fix,
+                      struct dk_error *err)
 {
     char bufs[REPORT_MAX_COLS][32];
     const char *vals[REPORT_MAX_COLS];
@@ -392,10 +409,12 @@ static int table_fill(struct dk_store *store, struct table *t, const char *sql,
     return rc;
 }
 
-static void set_title(struct table *t, const struct dk_report_opts *o, const char *what)
+static void set_title(struct table *t, const struct dk_report_opts *o,
+                      const char *what)
 {
     if (o->from[0] != '\0' && o->until[0] != '\0')
-        snprintf(t->title, sizeof(t->title), "%s, %s to %s", what, o->from, o->until);
+        snprintf(t->title, sizeof(t->title), "%s, %s to %s", what, o->from,
+                 o->until);
     else if (o->from[0] != '\0')
         snprintf(t->title, sizeof(t->title), "%s, from %s", what, o->from);
     else if (o->until[0] != '\0')
@@ -416,12 +435,14 @@ static int build_returns(struct dk_store *store, const struct dk_report_opts *o,
         {"with_charger", "WITH CHARGER", COL_COUNT},
         {"without_charger", "WITHOUT", COL_COUNT},
     };
+    /* clang-format off */
     static const char sql[] =
         "SELECT " DROP_DAY " AS day, r.site_id, count(*), "
         "sum(coalesce(r.charger_verified, r.charger_declared) = 1), "
         "sum(coalesce(r.charger_verified, r.charger_declared) <> 1) "
-        "FROM returns r WHERE " IN_RANGE(DROP_DAY) " "
+        "FROM returns r WHERE " DROP_IN_RANGE " "
         "GROUP BY day, r.site_id ORDER BY day, r.site_id";
+    /* clang-format on */
 
     t->cols = cols;
     t->n_cols = 5;
@@ -429,27 +450,31 @@ static int build_returns(struct dk_store *store, const struct dk_report_opts *o,
     return table_fill(store, t, sql, o, NULL, err);
 }
 
-static void fix_awaiting(const struct dk_report_opts *o, sqlite3_stmt *st, char bufs[][32],
-                         const char **vals)
+static void fix_awaiting(const struct dk_report_opts *o, sqlite3_stmt *st,
+                         char bufs[][32], const char **vals)
 {
     (void)bufs;
     vals[5] = sqlite3_column_int64(st, 4) >= o->cfg->overdue_days ? "1" : "0";
 }
 
-static int build_awaiting(struct dk_store *store, const struct dk_report_opts *o,
-                          struct table *t, struct dk_error *err)
+static int build_awaiting(struct dk_store *store,
+                          const struct dk_report_opts *o, struct table *t,
+                          struct dk_error *err)
 {
     static const struct col cols[] = {
-        {"dropped", "DROPPED", COL_TEXT},   {"site", "SITE", COL_TEXT},
-        {"tag", "TAG", COL_TEXT},           {"type", "TYPE", COL_TEXT},
-        {"age_days", "DAYS", COL_COUNT},    {"overdue", "OVERDUE", COL_YESNO},
+        {"dropped", "DROPPED", COL_TEXT}, {"site", "SITE", COL_TEXT},
+        {"tag", "TAG", COL_TEXT},         {"type", "TYPE", COL_TEXT},
+        {"age_days", "DAYS", COL_COUNT},  {"overdue", "OVERDUE", COL_YESNO},
     };
+    /* clang-format off */
     static const char sql[] =
-        "SELECT " DROP_DAY ", r.site_id, r.asset_tag, coalesce(a.type, 'unknown'), "
+        "SELECT " DROP_DAY ", r.site_id, r.asset_tag, "
+        "coalesce(a.type, 'unknown'), "
         "max(0, (?3 - CAST(strftime('%s', r.returned_at) AS INTEGER)) / 86400) "
         "FROM returns r LEFT JOIN assets a ON a.tag = r.asset_tag "
-        "WHERE r.state = 'dropped' AND " IN_RANGE(DROP_DAY) " "
+        "WHERE r.state = 'dropped' AND " DROP_IN_RANGE " "
         "ORDER BY r.returned_at, r.id";
+    /* clang-format on */
     char what[96];
 
     t->cols = cols;
@@ -460,8 +485,8 @@ static int build_awaiting(struct dk_store *store, const struct dk_report_opts *o
     return table_fill(store, t, sql, o, fix_awaiting, err);
 }
 
-static void fix_chargers(const struct dk_report_opts *o, sqlite3_stmt *st, char bufs[][32],
-                         const char **vals)
+static void fix_chargers(const struct dk_report_opts *o, sqlite3_stmt *st,
+                         char bufs[][32], const char **vals)
 {
     int i = config_asset_type_index(column_text(st, 0));
     long long n = sqlite3_column_int64(st, 1);
@@ -492,8 +517,9 @@ static int add_charger_total(struct table *t, struct dk_error *err)
     return table_add(t, vals, err);
 }
 
-static int build_chargers(struct dk_store *store, const struct dk_report_opts *o,
-                          struct table *t, struct dk_error *err)
+static int build_chargers(struct dk_store *store,
+                          const struct dk_report_opts *o, struct table *t,
+                          struct dk_error *err)
 {
     static const struct col cols[] = {
         {"type", "TYPE", COL_TEXT},
@@ -501,11 +527,13 @@ static int build_chargers(struct dk_store *store, const struct dk_report_opts *o
         {"unit_cost", "EACH", COL_MONEY},
         {"cost", "COST", COL_MONEY},
     };
+    /* clang-format off */
     static const char sql[] =
         "SELECT coalesce(a.type, 'unknown') AS type, count(*) "
         "FROM returns r LEFT JOIN assets a ON a.tag = r.asset_tag "
-        "WHERE " CHARGER_MISSING " AND " IN_RANGE(DROP_DAY) " "
+        "WHERE " CHARGER_MISSING " AND " DROP_IN_RANGE " "
         "GROUP BY type ORDER BY type";
+    /* clang-format on */
     int rc;
 
     t->cols = cols;
@@ -517,8 +545,9 @@ static int build_chargers(struct dk_store *store, const struct dk_report_opts *o
     return rc;
 }
 
-static int build_dispositions(struct dk_store *store, const struct dk_report_opts *o,
-                              struct table *t, struct dk_error *err)
+static int build_dispositions(struct dk_store *store,
+                              const struct dk_report_opts *o, struct table *t,
+                              struct dk_error *err)
 {
     static const struct col cols[] = {
         {"disposition", "DISPOSITION", COL_TEXT},
@@ -526,16 +555,20 @@ static int build_dispositions(struct dk_store *store, const struct dk_report_opt
     };
     /* The three outcomes always show, so a zero reads as "none", not as
      * "not reported". */
+    /* clang-format off */
     static const char sql[] =
-        "WITH o(outcome, ord) AS (VALUES ('reimage', 1), ('reassign', 2), ('recycle', 3)), "
-        "d AS (SELECT r.disposition FROM returns r WHERE r.state = 'dispositioned' "
-        "AND r.disposition IS NOT NULL AND "
-        IN_RANGE("date(r.dispositioned_at, 'localtime')") ") "
-        "SELECT o.outcome, (SELECT count(*) FROM d WHERE d.disposition = o.outcome), o.ord "
+        "WITH o(outcome, ord) AS "
+        "(VALUES ('reimage', 1), ('reassign', 2), ('recycle', 3)), "
+        "d AS (SELECT r.disposition FROM returns r "
+        "WHERE r.state = 'dispositioned' AND r.disposition IS NOT NULL "
+        "AND " DISPOSED_IN_RANGE ") "
+        "SELECT o.outcome, "
+        "(SELECT count(*) FROM d WHERE d.disposition = o.outcome), o.ord "
         "FROM o UNION ALL "
         "SELECT d.disposition, count(*), 4 FROM d "
         "WHERE d.disposition NOT IN ('reimage', 'reassign', 'recycle') "
         "GROUP BY d.disposition ORDER BY 3, 1";
+    /* clang-format on */
 
     t->cols = cols;
     t->n_cols = 2;
@@ -551,22 +584,27 @@ static int build_flags(struct dk_store *store, const struct dk_report_opts *o,
                        struct table *t, struct dk_error *err)
 {
     static const struct col cols[] = {
-        {"flag", "FLAG", COL_TEXT},           {"day", "DAY", COL_TEXT},
-        {"site", "SITE", COL_TEXT},           {"tag", "TAG", COL_TEXT},
-        {"returned_by", "RETURNED BY", COL_TEXT}, {"assignee", "ASSIGNEE", COL_TEXT},
+        {"flag", "FLAG", COL_TEXT},
+        {"day", "DAY", COL_TEXT},
+        {"site", "SITE", COL_TEXT},
+        {"tag", "TAG", COL_TEXT},
+        {"returned_by", "RETURNED BY", COL_TEXT},
+        {"assignee", "ASSIGNEE", COL_TEXT},
     };
+    /* clang-format off */
     static const char sql[] =
-        "WITH f(flag, ord) AS (VALUES ('not-assignee', 1), ('unknown-asset', 2), "
-        "('walk-in', 3), ('missing-charger', 4)) "
-        "SELECT f.flag, " DROP_DAY ", r.site_id, r.asset_tag, r.returned_by, "
-        "r.assignee_at_time "
+        "WITH f(flag, ord) AS (VALUES ('not-assignee', 1), "
+        "('unknown-asset', 2), ('walk-in', 3), ('missing-charger', 4)) "
+        "SELECT f.flag, " DROP_DAY ", r.site_id, r.asset_tag, "
+        "r.returned_by, r.assignee_at_time "
         "FROM returns r LEFT JOIN assets a ON a.tag = r.asset_tag "
         "JOIN f ON (f.ord = 1 AND r.flag_not_assignee = 1) "
         "OR (f.ord = 2 AND r.flag_unknown_asset = 1) "
         "OR (f.ord = 3 AND r.flag_walk_in = 1) "
         "OR (f.ord = 4 AND " CHARGER_MISSING ") "
-        "WHERE " IN_RANGE(DROP_DAY) " "
+        "WHERE " DROP_IN_RANGE " "
         "ORDER BY f.ord, r.returned_at, r.id";
+    /* clang-format on */
 
     t->cols = cols;
     t->n_cols = 6;
@@ -577,7 +615,8 @@ static int build_flags(struct dk_store *store, const struct dk_report_opts *o,
 }
 
 /* The flags' counts, zeros included, for people. */
-static int flag_counts(const struct table *rows, struct table *t, struct dk_error *err)
+static int flag_counts(const struct table *rows, struct table *t,
+                       struct dk_error *err)
 {
     static const struct col cols[] = {
         {"flag", "FLAG", COL_TEXT},
@@ -606,21 +645,27 @@ static int build_leavers(struct dk_store *store, const struct dk_report_opts *o,
                          struct table *t, struct dk_error *err)
 {
     static const struct col cols[] = {
-        {"leader_email", "LEADER", COL_TEXT}, {"staff_id", "STAFF ID", COL_TEXT},
-        {"name", "NAME", COL_TEXT},           {"left_on", "LAST DAY", COL_TEXT},
-        {"tag", "TAG", COL_TEXT},             {"type", "TYPE", COL_TEXT},
+        {"leader_email", "LEADER", COL_TEXT},
+        {"staff_id", "STAFF ID", COL_TEXT},
+        {"name", "NAME", COL_TEXT},
+        {"left_on", "LAST DAY", COL_TEXT},
+        {"tag", "TAG", COL_TEXT},
+        {"type", "TYPE", COL_TEXT},
     };
     /* A device that came back while assigned to them (dropped, received,
      * or further) is OIIT's now, even before the inventory says so. */
+    /* clang-format off */
     static const char sql[] =
-        "SELECT lower(coalesce(s.leader_email, '')), s.id, s.name, s.left_on, a.tag, a.type "
+        "SELECT lower(coalesce(s.leader_email, '')), s.id, s.name, "
+        "s.left_on, a.tag, a.type "
         "FROM staff s JOIN assets a ON a.assignee = s.id "
         "OR (s.email IS NOT NULL AND a.assignee = s.email COLLATE NOCASE) "
-        "WHERE s.left_on IS NOT NULL AND " IN_RANGE("s.left_on") " "
-        "AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.asset_tag = a.tag "
-        "AND r.assignee_at_time = a.assignee) "
-        "ORDER BY coalesce(s.leader_email, '') = '', lower(coalesce(s.leader_email, '')), "
-        "s.name, s.id, a.tag";
+        "WHERE s.left_on IS NOT NULL AND " LEFT_IN_RANGE " "
+        "AND NOT EXISTS (SELECT 1 FROM returns r "
+        "WHERE r.asset_tag = a.tag AND r.assignee_at_time = a.assignee) "
+        "ORDER BY coalesce(s.leader_email, '') = '', "
+        "lower(coalesce(s.leader_email, '')), s.name, s.id, a.tag";
+    /* clang-format on */
 
     t->cols = cols;
     t->n_cols = 6;
@@ -630,17 +675,22 @@ static int build_leavers(struct dk_store *store, const struct dk_report_opts *o,
     return table_fill(store, t, sql, o, NULL, err);
 }
 
-typedef int report_builder(struct dk_store *store, const struct dk_report_opts *o,
-                           struct table *t, struct dk_error *err);
+typedef int report_builder(struct dk_store *store,
+                           const struct dk_report_opts *o, struct table *t,
+                           struct dk_error *err);
 
 static report_builder *const builders[DK_REPORT_COUNT] = {
-    [DK_REPORT_RETURNS] = build_returns,   [DK_REPORT_AWAITING] = build_awaiting,
-    [DK_REPORT_CHARGERS] = build_chargers, [DK_REPORT_DISPOSITIONS] = build_dispositions,
-    [DK_REPORT_FLAGS] = build_flags,       [DK_REPORT_LEAVERS] = build_leavers,
+    [DK_REPORT_RETURNS] = build_returns,
+    [DK_REPORT_AWAITING] = build_awaiting,
+    [DK_REPORT_CHARGERS] = build_chargers,
+    [DK_REPORT_DISPOSITIONS] = build_dispositions,
+    [DK_REPORT_FLAGS] = build_flags,
+    [DK_REPORT_LEAVERS] = build_leavers,
 };
 
-int report_write(struct dk_store *store, enum dk_report r, const struct dk_report_opts *opts,
-                 FILE *out, struct dk_error *err)
+int report_write(struct dk_store *store, enum dk_report r,
+                 const struct dk_report_opts *opts, FILE *out,
+                 struct dk_error *err)
 {
     struct table t = {.group = -1};
     struct table counts = {.group = -1};
@@ -667,8 +717,8 @@ int report_write(struct dk_store *store, enum dk_report r, const struct dk_repor
         table_print(&t, out);
     }
     if (fflush(out) != 0 || ferror(out))
-        rc = dk_error_set(err, -EIO, "cannot write report %s: %s", report_names[r],
-                          strerror(errno));
+        rc = dk_error_set(err, -EIO, "cannot write report %s: %s",
+                          report_names[r], strerror(errno));
 out:
     table_free(&t);
     table_free(&counts);

@@ -72,7 +72,7 @@ struct dk_report_opts {
     char from[11];  /* "YYYY-MM-DD" or "" */
     char until[11]; /* "YYYY-MM-DD" or "" */
     bool csv;
-    time_t now;     /* the moment ages are measured at */
+    time_t now;                  /* the moment ages are measured at */
     const struct dk_config *cfg; /* overdue_days and charger_cost_cents */
 };
 
@@ -88,7 +88,8 @@ bool report_day_ok(const char *text);
 /* Write report r to out: a title line and the table, or with opts->csv the
  * CSV alone.  0; DK_EDB with the reason in err; -ENOMEM; -EIO when out
  * cannot be written. */
-int report_write(struct dk_store *store, enum dk_report r, const struct dk_report_opts *opts,
-                 FILE *out, struct dk_error *err);
+int report_write(struct dk_store *store, enum dk_report r,
+                 const struct dk_report_opts *opts, FILE *out,
+                 struct dk_error *err);
 
 #endif

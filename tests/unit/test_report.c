@@ -129,7 +129,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    static const char *const names[] = {"test.db", "test.db-wal", "test.db-shm", NULL};
+    static const char *const names[] = {"test.db", "test.db-wal", "test.db-shm",
+                                        NULL};
     char path[256];
 
     store_close(fx->store);
@@ -229,11 +230,12 @@ static void test_report_awaiting_table_marks_only_overdue_rows(void **state)
 
     fx->opts.csv = false;
     set_range(fx, "2024-06-05", "2024-06-05");
-    expect(fx, DK_REPORT_AWAITING,
-           "Devices awaiting intake (overdue at 7 days), 2024-06-05 to 2024-06-05\n"
-           "DROPPED     SITE     TAG     TYPE     DAYS  OVERDUE\n"
-           "2024-06-05  bolling  100012  phone       7  yes\n"
-           "2024-06-05  bolling  100011  desktop     6\n");
+    expect(
+        fx, DK_REPORT_AWAITING,
+        "Devices awaiting intake (overdue at 7 days), 2024-06-05 to 2024-06-05\n"
+        "DROPPED     SITE     TAG     TYPE     DAYS  OVERDUE\n"
+        "2024-06-05  bolling  100012  phone       7  yes\n"
+        "2024-06-05  bolling  100011  desktop     6\n");
 }
 
 /* ---- chargers ---- */
@@ -283,7 +285,8 @@ static void test_report_dispositions_csv_counts_each_outcome(void **state)
            "recycle,1\n");
 }
 
-static void test_report_dispositions_range_uses_local_disposition_day(void **state)
+static void
+test_report_dispositions_range_uses_local_disposition_day(void **state)
 {
     set_range(*state, "2024-06-07", "");
     expect(*state, DK_REPORT_DISPOSITIONS,
@@ -336,13 +339,14 @@ static void test_report_flags_table_counts_zeros_then_rows(void **state)
 
 static void test_report_leavers_csv_grouped_by_leader(void **state)
 {
-    expect(*state, DK_REPORT_LEAVERS,
-           "leader_email,staff_id,name,left_on,tag,type\n"
-           "d.whitaker@example.org,S100004,\"Okafor, Daniel\",2024-05-31,100003,chromebook\n"
-           "k.brennan@example.org,S100002,María Gómez,2024-06-14,100001,laptop\n"
-           "k.brennan@example.org,S100005,Siobhán O'Connell,2024-06-28,100004,tablet\n"
-           "k.brennan@example.org,S100005,Siobhán O'Connell,2024-06-28,100005,desktop\n"
-           ",S100006,\"Tomás \"\"Tom\"\" Ruiz\",2024-06-30,100006,hotspot\n");
+    expect(
+        *state, DK_REPORT_LEAVERS,
+        "leader_email,staff_id,name,left_on,tag,type\n"
+        "d.whitaker@example.org,S100004,\"Okafor, Daniel\",2024-05-31,100003,chromebook\n"
+        "k.brennan@example.org,S100002,María Gómez,2024-06-14,100001,laptop\n"
+        "k.brennan@example.org,S100005,Siobhán O'Connell,2024-06-28,100004,tablet\n"
+        "k.brennan@example.org,S100005,Siobhán O'Connell,2024-06-28,100005,desktop\n"
+        ",S100006,\"Tomás \"\"Tom\"\" Ruiz\",2024-06-30,100006,hotspot\n");
 }
 
 static void test_report_leavers_table_heads_each_leader(void **state)
@@ -368,10 +372,11 @@ static void test_report_leavers_table_heads_each_leader(void **state)
 static void test_report_leavers_range_is_by_last_day(void **state)
 {
     set_range(*state, "", "2024-06-14");
-    expect(*state, DK_REPORT_LEAVERS,
-           "leader_email,staff_id,name,left_on,tag,type\n"
-           "d.whitaker@example.org,S100004,\"Okafor, Daniel\",2024-05-31,100003,chromebook\n"
-           "k.brennan@example.org,S100002,María Gómez,2024-06-14,100001,laptop\n");
+    expect(
+        *state, DK_REPORT_LEAVERS,
+        "leader_email,staff_id,name,left_on,tag,type\n"
+        "d.whitaker@example.org,S100004,\"Okafor, Daniel\",2024-05-31,100003,chromebook\n"
+        "k.brennan@example.org,S100002,María Gómez,2024-06-14,100001,laptop\n");
 }
 
 /* ---- shared ---- */
