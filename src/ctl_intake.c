@@ -290,8 +290,10 @@ static void print_received(const struct dk_intake_result *r,
     print_mail(r);
 }
 
-static int receive_status(int rc)
+/* The refusal code rc as an exit status, its reason printed. */
+static int receive_refused(int rc, const struct dk_error *err)
 {
+    fprintf(stderr, "dropkioskctl: %s\n", err->msg);
     return rc == -EALREADY ? 1 : dk_exit_status(rc);
 }
 
@@ -312,26 +314,28 @@ int ctl_receive(struct dk_ctl *c)
     if (!intake_parse_charger(c->opt.charger, &item.charger))
         return ctl_bad_usage("--charger must be present or missing");
     item.scan = c->args[1];
-    /* Everything that can be wrong with the command line is said before
-     * the PIN is asked, and before a login is recorded. */
-    rc = intake_check_item(&c->cfg, &item, &err);
-    if (rc != 0)
-        return ctl_fail(rc, &err);
     use_site_time(c);
     rc = ctl_open_store(c, true, &store);
-    if (rc == 0)
-        rc = read_pin(c, pin, sizeof(pin));
+    if (rc != 0)
+        goto out;
+
+    /* Every refusal the command line can earn is said before the PIN is
+     * asked, so a mistyped tag records no login and changes nothing. */
+    rc = intake_check_receive(store, &c->cfg, &item, &err);
+    if (rc != 0) {
+        rc = receive_refused(rc, &err);
+        goto out;
+    }
+    rc = read_pin(c, pin, sizeof(pin));
     if (rc == 0)
         rc = login(store, c, pin, &tech);
     if (rc != 0)
         goto out;
     rc = intake_receive(store, &c->cfg, &tech, &item, time(NULL), &res, &err);
-    if (rc != 0) {
-        fprintf(stderr, "dropkioskctl: %s\n", err.msg);
-        rc = receive_status(rc);
-        goto out;
-    }
-    print_received(&res, item.condition);
+    if (rc != 0)
+        rc = receive_refused(rc, &err);
+    else
+        print_received(&res, item.condition);
 out:
     sodium_memzero(pin, sizeof(pin));
     store_close(store);

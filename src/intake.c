@@ -95,15 +95,37 @@ static int check_options(const struct dk_intake_item *item,
     return 0;
 }
 
+/* text with control bytes written as \xNN, so a refused scan can be named
+ * in a message without its escape sequences reaching the terminal. */
+static void visible(const char *text, char *out, size_t size)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+         p++) {
+        int n = *p < 0x20 || *p == 0x7f
+                    ? snprintf(out + used, size - used, "\\x%02x", *p)
+                    : snprintf(out + used, size - used, "%c", *p);
+
+        if (n < 0 || (size_t)n >= size - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
 /* Classify the scan as the kiosk would; only device labels go further. */
 static int check_scan(const struct dk_scan_rules *rules, const char *text,
                       struct dk_scan *scan, struct dk_error *err)
 {
+    char shown[128];
+
     scan_classify(rules, text, strlen(text), scan);
     switch (scan->kind) {
     case DK_SCAN_INVALID:
+        visible(text, shown, sizeof(shown));
         return dk_error_set(err, DK_EINPUT, "'%s' is not a device label: %s",
-                            text, scan->reason);
+                            shown, scan->reason);
     case DK_SCAN_CONTROL:
         return dk_error_set(err, DK_EINPUT,
                             "'%s' is a kiosk control code, not a device label",
@@ -500,11 +522,6 @@ static int receive_new(struct intake_ctx *x, const struct device *dev,
     char details[400];
     int rc;
 
-    if (x->school == NULL && item->charger == DK_CHARGER_DEFAULT)
-        return dk_error_set(
-            err, DK_EINPUT,
-            "asset %s was never dropped at a kiosk: give --charger present or missing",
-            dev->asset.tag);
     rc = inventory_register_kiosk(x->store, x->cfg->site_id, x->cfg->site_name,
                                   x->cfg->kiosk_id, err);
     if (rc == 0)
@@ -528,27 +545,44 @@ static int receive_new(struct intake_ctx *x, const struct device *dev,
                         dev->asset.tag, details, err);
 }
 
+/* Every reason to refuse the item, found without writing anything: 0 with
+ * dev and r filled in. */
+static int plan(struct intake_ctx *x, const struct dk_scan *scan,
+                const struct dk_intake_item *item, struct device *dev,
+                struct open_return *r, struct dk_error *err)
+{
+    int rc = resolve(x, scan, dev, err);
+
+    if (rc == 0)
+        rc = latest_return(x, dev->asset.tag, r, err);
+    if (rc != 0)
+        return rc;
+    if (r->found && strcmp(r->state, "received") == 0)
+        return dk_error_set(
+            err, -EALREADY,
+            "asset %s was already received on %s by technician %s; nothing changed",
+            dev->asset.tag, r->received_at, r->technician);
+    if (!r->found && x->school == NULL && item->charger == DK_CHARGER_DEFAULT)
+        return dk_error_set(
+            err, DK_EINPUT,
+            "asset %s was never dropped at a kiosk: give --charger present or missing",
+            dev->asset.tag);
+    return 0;
+}
+
 static int receive_in_tx(struct intake_ctx *x, const struct dk_scan *scan,
                          const struct dk_intake_item *item,
                          struct dk_intake_result *res, struct dk_error *err)
 {
     struct open_return r;
     struct device dev;
-    int rc;
+    int rc = plan(x, scan, item, &dev, &r, err);
 
-    rc = resolve(x, scan, &dev, err);
-    if (rc == 0)
-        rc = latest_return(x, dev.asset.tag, &r, err);
     if (rc != 0)
         return rc;
     snprintf(res->tag, sizeof(res->tag), "%s", dev.asset.tag);
     snprintf(res->model, sizeof(res->model), "%s", dev.asset.model);
     res->known = dev.known;
-    if (r.found && strcmp(r.state, "received") == 0)
-        return dk_error_set(
-            err, -EALREADY,
-            "asset %s was already received on %s by technician %s; nothing changed",
-            dev.asset.tag, r.received_at, r.technician);
     if (r.found)
         return receive_dropped(x, &dev, &r, item, res, err);
     return receive_new(x, &dev, item, res, err);
@@ -588,7 +622,8 @@ static void ctx_init(struct intake_ctx *x, struct dk_store *store,
     x->rules = rules;
     x->now = now;
     tech_utc_text(now, x->now_utc, sizeof(x->now_utc));
-    snprintf(x->actor, sizeof(x->actor), "tech:%s", tech->id);
+    snprintf(x->actor, sizeof(x->actor), "tech:%s",
+             tech != NULL ? tech->id : "");
 }
 
 int intake_receive(struct dk_store *store, const struct dk_config *cfg,
@@ -605,6 +640,29 @@ int intake_receive(struct dk_store *store, const struct dk_config *cfg,
         ctx_init(&x, store, cfg, tech, &rules, now);
         rc = receive_one(&x, item, res != NULL ? res : &local, err);
     }
+    scan_rules_free(&rules);
+    return rc;
+}
+
+int intake_check_receive(struct dk_store *store, const struct dk_config *cfg,
+                         const struct dk_intake_item *item,
+                         struct dk_error *err)
+{
+    struct dk_scan_rules rules = {0};
+    struct open_return r;
+    struct intake_ctx x;
+    struct device dev;
+    struct dk_scan scan;
+    int rc = check_options(item, err);
+
+    if (rc == 0)
+        rc = scan_rules_init(&rules, cfg, err);
+    if (rc == 0) {
+        ctx_init(&x, store, cfg, NULL, &rules, 0);
+        rc = check_scan(&rules, item->scan, &scan, err);
+    }
+    if (rc == 0)
+        rc = plan(&x, &scan, item, &dev, &r, err);
     scan_rules_free(&rules);
     return rc;
 }

@@ -93,6 +93,14 @@ int intake_receive(struct dk_store *store, const struct dk_config *cfg,
                    const struct dk_intake_item *item, time_t now,
                    struct dk_intake_result *res, struct dk_error *err);
 
+/* The refusals intake_receive would give for item, found without writing
+ * anything, so a front end can say them before asking for a PIN (and
+ * recording a login).  0, DK_EINPUT, DK_ENOTFOUND, -EALREADY or DK_EDB as
+ * intake_receive.  Only a later writer can make the real receive differ. */
+int intake_check_receive(struct dk_store *store, const struct dk_config *cfg,
+                         const struct dk_intake_item *item,
+                         struct dk_error *err);
+
 /* What a clean-out applies to every device of the cart. */
 struct dk_cleanout {
     const char *school;    /* required: where the cart came from */

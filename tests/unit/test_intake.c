@@ -372,6 +372,27 @@ static void test_receive_refuses_an_unknown_condition(void **state)
     assert_string_equal(buf, "dropped\n");
 }
 
+static void test_check_receive_finds_refusals_without_writing(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_item dropped = {"104233", DK_CHARGER_DEFAULT, NULL, NULL};
+    struct dk_intake_item walk_in = {"104500", DK_CHARGER_DEFAULT, NULL, NULL};
+    struct dk_intake_item nobody = {"ZZZ999XX", DK_CHARGER_PRESENT, NULL, NULL};
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+    char buf[64];
+
+    assert_int_equal(intake_check_receive(f->store, &f->cfg, &dropped, &err), 0);
+    assert_int_equal(intake_check_receive(f->store, &f->cfg, &walk_in, &err), DK_EINPUT);
+    assert_int_equal(intake_check_receive(f->store, &f->cfg, &nobody, &err), DK_ENOTFOUND);
+    rows(f, "SELECT count(*) || ' ' || (SELECT count(*) FROM audit) FROM returns "
+            "WHERE state = 'dropped'",
+         buf, sizeof(buf));
+    assert_string_equal(buf, "3 0\n");
+    assert_int_equal(receive(f, "104233", DK_CHARGER_DEFAULT, NULL, &res, &err), 0);
+    assert_int_equal(intake_check_receive(f->store, &f->cfg, &dropped, &err), -EALREADY);
+}
+
 /* ---- clean-out ---------------------------------------------------------- */
 
 struct seen {
@@ -643,6 +664,7 @@ int main(void)
         T(test_receive_refuses_a_serial_nobody_has),
         T(test_receive_refuses_a_staff_badge),
         T(test_receive_refuses_an_unknown_condition),
+        T(test_check_receive_finds_refusals_without_writing),
         T(test_cleanout_returns_and_receives_each_device),
         T(test_cleanout_receives_a_dropped_device_with_its_confirmation),
         T(test_cleanout_goes_on_past_a_refused_device),
