@@ -121,13 +121,13 @@ struct dk_cleanout_counts {
  * cleanout_school set, returned_by NULL and no email; a device already
  * dropped at a kiosk is received as intake_receive would (confirmation
  * included).  An asset tag or IMEI the inventory lacks is taken and flagged
- * (flag_unknown_asset) as the kiosk does.  Per-device refusals go to fn and
- * the counts and do not stop the cart: fn gets each device's index, 0 or
- * its refusal code (as intake_receive's), the result (when 0) and the
- * reason (when not).  Returns DK_EINPUT when the school
- * or the options are bad (nothing done), DK_EDB when the database fails
- * (the devices before it stay recorded), else 0.  fn and counts may be
- * NULL. */
+ * (flag_unknown_asset) as the kiosk does.  fn (may be NULL) hears of
+ * every device in turn: its index, 0 or its refusal code (as
+ * intake_receive's), the result (when 0) and the reason (when not).  A
+ * device refused (already received, a serial nobody has) is counted and
+ * the cart goes on.  Returns DK_EINPUT when the school or the options are
+ * bad (nothing done), DK_EDB when the database fails (the devices before it
+ * stay recorded), else 0.  counts may be NULL. */
 int intake_cleanout(struct dk_store *store, const struct dk_config *cfg,
                     const struct dk_cleanout *opts, const struct dk_tech *tech,
                     const char *const *scans, size_t n, time_t now,
