@@ -62,6 +62,25 @@ int ctl_bad_usage(const char *what);
  * (the message already printed). */
 int ctl_open_store(const struct dk_ctl *c, bool must_exist, struct dk_store **out);
 
+/* A technician's PIN (src/ctl_pin.c).  pin holds DK_CTL_PIN_MAX bytes.
+ * Each returns 0 or an exit status, its message printed. */
+#define DK_CTL_PIN_MAX 64
+
+/* Ask on the controlling terminal with echo off. */
+int ctl_ask_pin(const char *prompt, char *pin, size_t size);
+
+/* From stdin with --pin-stdin (one line), else asked on the terminal. */
+int ctl_read_pin(const struct dk_ctl *c, char *pin, size_t size);
+
+/* A new PIN: with --pin-stdin one line, else asked twice on the terminal. */
+int ctl_read_new_pin(const struct dk_ctl *c, char *pin, size_t size);
+
+/* Log in as --tech with pin (wiped afterwards): 0, 1 for a wrong PIN or a
+ * locked or disabled account, 2 for a badge or id nobody has. */
+struct dk_tech;
+int ctl_login(struct dk_store *store, const struct dk_ctl *c, char *pin,
+              struct dk_tech *tech);
+
 /* Verbs, one group a file. */
 int ctl_tech(struct dk_ctl *c);         /* src/ctl_intake.c: tech add|disable|list */
 int ctl_receive(struct dk_ctl *c);      /* src/ctl_intake.c */

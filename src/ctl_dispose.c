@@ -15,11 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#define PIN_MAX 64
 
 static const char close_usage[] =
     "manifest close wants: manifest close --tech ID --vendor V --certificate N [--out FILE]";
@@ -93,48 +91,6 @@ static void local_today(const struct dk_config *cfg, char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%d", &tm);
 }
 
-static void strip_line_end(char *s)
-{
-    s[strcspn(s, "\r\n")] = '\0';
-}
-
-/* The PIN from stdin (--pin-stdin), else asked on the terminal with echo
- * off.  0 or an exit status (message printed).
- * TODO(ctl): when src/ctl_intake.c's PIN reader moves behind src/ctl.h,
- * use it here, because it also puts the terminal's echo back after a
- * Ctrl-C at the prompt, which this one does not. */
-static int read_pin(const struct dk_ctl *c, char *pin, size_t size)
-{
-    struct termios old, quiet;
-    FILE *tty = NULL;
-    bool got;
-
-    if (c->opt.pin_stdin) {
-        if (fgets(pin, (int)size, stdin) == NULL)
-            return ctl_bad_usage("--pin-stdin: no PIN on standard input");
-        strip_line_end(pin);
-        return 0;
-    }
-    tty = fopen("/dev/tty", "r+");
-    if (tty == NULL)
-        return ctl_bad_usage(
-            "no terminal to ask the PIN on: give it with --pin-stdin");
-    fprintf(tty, "PIN for %s: ", c->opt.tech);
-    fflush(tty);
-    tcgetattr(fileno(tty), &old);
-    quiet = old;
-    quiet.c_lflag &= ~(tcflag_t)ECHO;
-    tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-    got = fgets(pin, (int)size, tty) != NULL;
-    tcsetattr(fileno(tty), TCSAFLUSH, &old);
-    fputc('\n', tty);
-    fclose(tty);
-    if (!got)
-        return ctl_bad_usage("no PIN given");
-    strip_line_end(pin);
-    return 0;
-}
-
 /* --tech and its PIN, through tech_login (which counts wrong PINs, locks
  * and audits every attempt).  0 or an exit status (message printed), as
  * the intake verbs give it: a wrong PIN, a lock or a disabled account is a
@@ -142,23 +98,16 @@ static int read_pin(const struct dk_ctl *c, char *pin, size_t size)
 static int authenticate(const struct dk_ctl *c, struct dk_store *store,
                         struct dk_tech *t)
 {
-    struct dk_error err = {{0}};
-    char pin[PIN_MAX];
+    char pin[DK_CTL_PIN_MAX];
     int rc;
 
     if (c->opt.tech == NULL)
         return ctl_bad_usage("technician verbs need --tech ID (or badge)");
-    rc = read_pin(c, pin, sizeof(pin));
-    if (rc != 0)
-        return rc;
-    rc = tech_login(store, c->opt.tech, pin, time(NULL), t, &err);
-    sodium_memzero(pin, sizeof(pin));
+    rc = ctl_read_pin(c, pin, sizeof(pin));
     if (rc == 0)
-        return 0;
-    fprintf(stderr, "dropkioskctl: %s\n", err.msg);
-    if (rc == -EACCES || rc == DK_ETEMP || rc == DK_EPERM)
-        return 1;
-    return dk_exit_status(rc);
+        rc = ctl_login(store, c, pin, t);
+    sodium_memzero(pin, sizeof(pin));
+    return rc;
 }
 
 static void put_csv(FILE *out, const char *s)

@@ -22,149 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PIN_BUF 64
 #define LINE_MAX_BYTES 256 /* a scan the kiosk would take is shorter */
 #define CLEANOUT_MAX 10000 /* far more than any cart; bounds the memory */
-
-/* ---- reading the PIN ---------------------------------------------------- */
-
-/* The terminal's settings while echo is off, so a signal can put them back:
- * a Ctrl-C at the PIN prompt must not leave the shell without echo. */
-static struct termios saved_tty;
-static volatile sig_atomic_t tty_fd = -1;
-
-static void restore_tty(int sig)
-{
-    if (tty_fd >= 0)
-        tcsetattr(tty_fd, TCSAFLUSH, &saved_tty);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* One line from fd into buf without its line end; false on end of input,
- * a read error or a line that does not fit. */
-static bool read_line_fd(int fd, char *buf, size_t size)
-{
-    size_t n = 0;
-    bool fits = true;
-    char ch;
-
-    for (;;) {
-        ssize_t got = read(fd, &ch, 1);
-
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        if (ch == '\n')
-            break;
-        if (n + 1 < size)
-            buf[n++] = ch;
-        else
-            fits = false;
-    }
-    if (n > 0 && buf[n - 1] == '\r')
-        n--;
-    buf[n] = '\0';
-    return fits;
-}
-
-static int ask_tty(const char *prompt, char *pin, size_t size)
-{
-    struct sigaction sa = {.sa_handler = restore_tty}, old_int, old_term,
-                     old_quit;
-    struct termios quiet;
-    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-    bool ok;
-
-    if (fd < 0 || tcgetattr(fd, &saved_tty) != 0) {
-        if (fd >= 0)
-            close(fd);
-        fprintf(
-            stderr,
-            "dropkioskctl: no terminal to ask the PIN on: use --pin-stdin\n");
-        return 2;
-    }
-    quiet = saved_tty;
-    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGQUIT, &sa, &old_quit);
-    tty_fd = fd;
-    tcsetattr(fd, TCSAFLUSH, &quiet);
-    if (write(fd, prompt, strlen(prompt)) < 0)
-        log_debug("cannot write the PIN prompt: %s", strerror(errno));
-    ok = read_line_fd(fd, pin, size);
-    tcsetattr(fd, TCSAFLUSH, &saved_tty);
-    tty_fd = -1;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
-    if (write(fd, "\n", 1) < 0)
-        log_debug("cannot end the PIN prompt: %s", strerror(errno));
-    close(fd);
-    if (!ok) {
-        fprintf(stderr, "dropkioskctl: no PIN given\n");
-        return 2;
-    }
-    return 0;
-}
-
-static int pin_from_stdin(char *pin, size_t size)
-{
-    if (!read_line_fd(STDIN_FILENO, pin, size)) {
-        fprintf(stderr,
-                "dropkioskctl: --pin-stdin: no PIN line on standard input\n");
-        return 2;
-    }
-    return 0;
-}
-
-/* The PIN of a technician logging in. */
-static int read_pin(const struct dk_ctl *c, char *pin, size_t size)
-{
-    if (c->opt.pin_stdin)
-        return pin_from_stdin(pin, size);
-    return ask_tty("Technician PIN: ", pin, size);
-}
-
-/* A new PIN: asked twice on the terminal so a slip of the finger is not
- * what gets stored. */
-static int read_new_pin(const struct dk_ctl *c, char *pin, size_t size)
-{
-    char again[PIN_BUF];
-    int rc;
-
-    if (c->opt.pin_stdin)
-        return pin_from_stdin(pin, size);
-    rc = ask_tty("New PIN (4-12 digits): ", pin, size);
-    if (rc == 0)
-        rc = ask_tty("Same PIN again: ", again, sizeof(again));
-    if (rc == 0 && strcmp(pin, again) != 0) {
-        fprintf(stderr, "dropkioskctl: the two PINs differ; nothing changed\n");
-        rc = 2;
-    }
-    sodium_memzero(again, sizeof(again));
-    return rc;
-}
-
-/* Log in as --tech with pin, which is wiped afterwards.  Exit status for a
- * refusal: a wrong, locked or disabled login is a clean "no" (1); a badge
- * or id nobody has is bad input (2). */
-static int login(struct dk_store *store, const struct dk_ctl *c, char *pin,
-                 struct dk_tech *tech)
-{
-    struct dk_error err = {{0}};
-    int rc = tech_login(store, c->opt.tech, pin, time(NULL), tech, &err);
-
-    sodium_memzero(pin, PIN_BUF);
-    if (rc == 0)
-        return 0;
-    fprintf(stderr, "dropkioskctl: %s\n", err.msg);
-    if (rc == -EACCES || rc == DK_ETEMP || rc == DK_EPERM)
-        return 1;
-    return dk_exit_status(rc);
-}
 
 /* ---- tech --------------------------------------------------------------- */
 
@@ -172,14 +31,14 @@ static int tech_add_verb(struct dk_ctl *c)
 {
     struct dk_error err = {{0}};
     struct dk_store *store = NULL;
-    char pin[PIN_BUF];
+    char pin[DK_CTL_PIN_MAX];
     char id[16];
     int rc;
 
     if (c->n_args != 2 || c->opt.name == NULL || c->opt.badge == NULL)
         return ctl_bad_usage(
             "tech add wants: tech add --name NAME --badge CODE");
-    rc = read_new_pin(c, pin, sizeof(pin));
+    rc = ctl_read_new_pin(c, pin, sizeof(pin));
     if (rc != 0)
         return rc;
     rc = ctl_open_store(c, false, &store);
@@ -305,7 +164,7 @@ int ctl_receive(struct dk_ctl *c)
     struct dk_error err = {{0}};
     struct dk_store *store = NULL;
     struct dk_tech tech;
-    char pin[PIN_BUF] = "";
+    char pin[DK_CTL_PIN_MAX] = "";
     int rc;
 
     if (c->n_args != 2 || c->opt.tech == NULL)
@@ -326,9 +185,9 @@ int ctl_receive(struct dk_ctl *c)
         rc = receive_refused(rc, &err);
         goto out;
     }
-    rc = read_pin(c, pin, sizeof(pin));
+    rc = ctl_read_pin(c, pin, sizeof(pin));
     if (rc == 0)
-        rc = login(store, c, pin, &tech);
+        rc = ctl_login(store, c, pin, &tech);
     if (rc != 0)
         goto out;
     rc = intake_receive(store, &c->cfg, &tech, &item, time(NULL), &res, &err);
@@ -503,9 +362,9 @@ static int run_cleanout(struct dk_ctl *c, const struct dk_cleanout *opts,
     int rc = ctl_open_store(c, true, &store);
 
     if (rc == 0 && !c->opt.pin_stdin)
-        rc = ask_tty("Technician PIN: ", pin, PIN_BUF);
+        rc = ctl_ask_pin("Technician PIN: ", pin, DK_CTL_PIN_MAX);
     if (rc == 0)
-        rc = login(store, c, pin, &tech);
+        rc = ctl_login(store, c, pin, &tech);
     if (rc != 0)
         goto out;
     rc = intake_cleanout(store, &c->cfg, opts, &tech,
@@ -530,7 +389,7 @@ int ctl_cleanout(struct dk_ctl *c)
     struct dk_cleanout opts = {.school = c->opt.school,
                                .condition = c->opt.condition};
     struct scan_list scans = {0};
-    char pin[PIN_BUF] = "";
+    char pin[DK_CTL_PIN_MAX] = "";
     bool from_stdin = false;
     int rc = 0;
 
@@ -543,7 +402,7 @@ int ctl_cleanout(struct dk_ctl *c)
     /* With --pin-stdin the PIN is the first line of stdin, before any tags
      * that follow it there (cleanout -). */
     if (c->opt.pin_stdin)
-        rc = pin_from_stdin(pin, sizeof(pin));
+        rc = ctl_read_pin(c, pin, sizeof(pin));
     if (rc == 0)
         rc = collect_scans(c, &scans, &from_stdin);
     if (rc == 0)

@@ -889,7 +889,7 @@ static int settle(struct dk_store *store, const struct dk_config *cfg,
         store,
         "UPDATE returns SET state = 'dispositioned', disposition = ?1, "
         "disposition_reason = ?2, disposition_rule = ?3, "
-        "dispositioned_at = ?4, technician = ?5, new_holder = ?6 "
+        "dispositioned_at = ?4, dispositioned_by = ?5, new_holder = ?6 "
         "WHERE id = ?7 AND state = 'received'",
         &st, err);
     if (rc != 0)

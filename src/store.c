@@ -119,6 +119,8 @@ static const char migration_2[] =
     "ALTER TABLE returns ADD COLUMN cleanout_school TEXT;"
     "ALTER TABLE returns ADD COLUMN flag_walk_in INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE returns ADD COLUMN dispositioned_at TEXT;"
+    /* technician is who received the device; this is who decided its fate. */
+    "ALTER TABLE returns ADD COLUMN dispositioned_by TEXT;"
     "ALTER TABLE returns ADD COLUMN disposition_rule TEXT;"
     "ALTER TABLE returns ADD COLUMN new_holder TEXT;"
     "CREATE TABLE wipes ("

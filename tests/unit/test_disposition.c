@@ -487,7 +487,7 @@ static void test_reimage_after_wipe_follows_proposal(void **state)
     query_text(
         f,
         "SELECT state || '|' || disposition || '|' || disposition_reason || '|' || "
-        "disposition_rule || '|' || technician || '|' || dispositioned_at "
+        "disposition_rule || '|' || dispositioned_by || '|' || dispositioned_at "
         "FROM returns",
         text, sizeof(text));
     assert_string_equal(
