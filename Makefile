@@ -59,7 +59,7 @@ endif
 # Keep objects between links (make would delete them as intermediates).
 .SECONDARY: $(LIB_OBJ) $(CTL_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ)
 
-.PHONY: all deps test unit integration fuzz run lint clean
+.PHONY: all deps test unit integration fuzz bench run lint clean
 all: $(PROGRAMS) $(TOOLS)
 
 deps:
@@ -116,6 +116,10 @@ fuzz: $(FUZZ_BIN)
 # (not whichever python3 comes first on PATH) for aiosmtpd.
 integration: $(PROGRAMS)
 	@/usr/bin/python3 tests/integration/run.py
+
+# Speed figures on this machine (printed, never pass/fail).
+bench: $(PROGRAMS)
+	@/usr/bin/python3 tests/bench/run.py
 
 test: deps
 	@$(MAKE) --no-print-directory all
