@@ -1,4 +1,5 @@
-/* Importing the inventory (assets) and the HR staff list from CSV exports.
+/* Importing the inventory (assets), the HR staff list, and HR's list of
+ * staff who left (leavers) from CSV exports.
  *
  * Files are RFC 4180 CSV: quoted fields may hold commas, quotes and
  * newlines; records end in CRLF or LF; UTF-8 with or without a byte order
@@ -46,7 +47,13 @@
  * and status, where empty means "not stated": a new row gets other and
  * deployed, an existing row keeps its own.  charger_expected not stated
  * follows the row's type: no for desktop and other, yes for the rest.
- * A row whose cells are all empty is skipped. */
+ * A row whose cells are all empty is skipped.
+ *
+ * Leavers: a staff id (ID, Staff ID, Employee ID; or Email, Email Address
+ * when the id is empty or absent) and the last day (Last Day, Last Day
+ * Worked, Termination Date, Separation Date, Left On).  It only sets
+ * staff.left_on of staff already imported; an unknown person stops the
+ * import naming file, line and column.  Audited as "import leavers". */
 #ifndef DK_IMPORT_H
 #define DK_IMPORT_H
 
