@@ -380,6 +380,9 @@ static int queue_confirmation(struct intake_ctx *x, const struct device *dev,
     }
     if (rc == 0)
         rc = receipt_copied_to(x, r->receipt_id, who.leader_email, &cc, err);
+    /* A leader's own leader address may be their own: one copy is enough. */
+    if (cc && strcasecmp(who.leader_email, who.email) == 0)
+        cc = false;
     if (rc == 0)
         rc = enqueue_confirmation(x, dev, r, &who, present, cc, err);
     if (rc == DK_EINPUT) {

@@ -252,6 +252,27 @@ static void test_receive_leader_not_copied_when_the_receipt_was_not(void **state
                              "asset 104400, charger missing|pending\n");
 }
 
+static void test_receive_leader_who_is_their_own_leader_gets_one_copy(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+    char buf[1024];
+
+    /* A leader whose leader address is their own; their receipt lists the
+     * address once, as the kiosk writes it. */
+    assert_int_equal(store_exec(f->store,
+                                "UPDATE staff SET leader_email = 'MARIA.PENA@example.org' "
+                                "WHERE id = 'S100001'",
+                                &err),
+                     0);
+    assert_int_equal(receive(f, "104233", DK_CHARGER_PRESENT, "good", &res, &err), 0);
+    assert_string_equal(res.mail_cc, "");
+    rows(f, OUTBOX_ROWS, buf, sizeof(buf));
+    assert_string_equal(buf, "confirmation|maria.pena@example.org|Device received by OIIT: "
+                             "asset 104233|pending\n");
+}
+
 static void test_receive_anonymous_return_sends_no_email(void **state)
 {
     struct fixture *f = *state;
@@ -649,6 +670,7 @@ int main(void)
         T(test_receive_confirms_to_the_returner_and_the_copied_leader),
         T(test_receive_missing_charger_is_in_the_subject),
         T(test_receive_leader_not_copied_when_the_receipt_was_not),
+        T(test_receive_leader_who_is_their_own_leader_gets_one_copy),
         T(test_receive_anonymous_return_sends_no_email),
         T(test_receive_refuses_a_device_already_received),
         T(test_receive_walk_in_creates_a_flagged_received_return),
