@@ -366,15 +366,17 @@ static const char *gs1_element(const char **p, const char *end, struct gs1_found
         if (n == 0 || n > (size_t)ai->max_len)
             return "a GS1 element has the wrong length";
     }
-    if (memcmp(*p, "01", 2) == 0 || memcmp(*p, "00", 2) == 0) {
+    /* By the table entry, whose prefix is known to be in the input: the
+     * input itself may end right after a two-digit AI. */
+    if (strcmp(ai->prefix, "01") == 0 || strcmp(ai->prefix, "00") == 0) {
         if (!symbology_gs1_check_ok(data, n))
             return "a GS1 check digit does not match (a damaged or misread label)";
-        if (memcmp(*p, "01", 2) == 0)
+        if (strcmp(ai->prefix, "01") == 0)
             f->gtin = data;
-    } else if (memcmp(*p, "21", 2) == 0) {
+    } else if (strcmp(ai->prefix, "21") == 0) {
         f->serial = data;
         f->serial_len = n;
-    } else if (memcmp(*p, "8004", 4) == 0) {
+    } else if (strcmp(ai->prefix, "8004") == 0) {
         f->asset_id = data;
         f->asset_id_len = n;
     }
