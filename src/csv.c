@@ -457,3 +457,20 @@ int csv_next(struct dk_csv *csv, struct dk_csv_record *rec, struct dk_error *err
     rec->fields = csv->fields;
     return 1;
 }
+
+void csv_write_field(FILE *out, const char *s, size_t len)
+{
+    bool quote = false;
+
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (quote)
+        fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', out);
+        fputc(s[i], out);
+    }
+    if (quote)
+        fputc('"', out);
+}

@@ -24,6 +24,7 @@
 #include "error.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define DK_CSV_MAX_BYTES ((size_t)64 * 1024 * 1024)
 #define DK_CSV_MAX_FIELD ((size_t)16 * 1024)
@@ -70,5 +71,13 @@ const char *csv_name(const struct dk_csv *csv);
 
 /* Free the reader; accepts NULL. */
 void csv_close(struct dk_csv *csv);
+
+/* Write len bytes of s to out as one RFC 4180 field (section 2, rules 6
+ * and 7): quoted, with its quotes doubled, when it holds a comma, a quote
+ * or a line break; as it is otherwise.  The caller writes the separators
+ * and line ends.  Cells are written exactly, so a cell beginning with '='
+ * stays a formula to a spreadsheet: these files are for programs and for
+ * records that must match byte for byte. */
+void csv_write_field(FILE *out, const char *s, size_t len);
 
 #endif

@@ -110,20 +110,6 @@ static int authenticate(const struct dk_ctl *c, struct dk_store *store,
     return rc;
 }
 
-static void put_csv(FILE *out, const char *s)
-{
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-
-    if (quote)
-        fputc('"', out);
-    for (; *s != '\0'; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    if (quote)
-        fputc('"', out);
-}
 
 static void print_proposal_csv(const struct dk_proposal *p)
 {
@@ -138,11 +124,11 @@ static void print_proposal_csv(const struct dk_proposal *p)
     else
         snprintf(line, sizeof(line), "%d", p->line);
     fputs("asset_tag,return_id,proposal,rule,line,holder\n", stdout);
-    put_csv(stdout, p->tag);
+    csv_write_field(stdout, p->tag, strlen(p->tag));
     printf(",%s,%s,", id, disposition_outcome_name(p->outcome));
-    put_csv(stdout, p->rule);
+    csv_write_field(stdout, p->rule, strlen(p->rule));
     printf(",%s,", line);
-    put_csv(stdout, p->holder);
+    csv_write_field(stdout, p->holder, strlen(p->holder));
     putchar('\n');
 }
 

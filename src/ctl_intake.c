@@ -5,6 +5,7 @@
  * when it is being set; with --pin-stdin it is the first line of standard
  * input instead, so scripts and tests can give it.  For `cleanout -`, the
  * tags follow that line, one a line. */
+#include "csv.h"
 #include "ctl.h"
 
 #include "intake.h"
@@ -421,20 +422,9 @@ struct disc_print {
     int n;
 };
 
-/* RFC 4180 section 2: quote a field holding a comma, quote or line break. */
 static void put_csv(const char *s, const char *end)
 {
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-
-    if (quote)
-        putchar('"');
-    for (const char *p = s; *p != '\0'; p++) {
-        if (*p == '"')
-            putchar('"');
-        putchar(*p);
-    }
-    if (quote)
-        putchar('"');
+    csv_write_field(stdout, s, strlen(s));
     fputs(end, stdout);
 }
 

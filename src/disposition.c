@@ -3,6 +3,8 @@
  * (a few dozen words), so the config carries them only as text. */
 #include "disposition.h"
 
+#include "csv.h"
+
 #include "audit.h"
 #include "text.h"
 
@@ -19,8 +21,6 @@
 #define MAX_TOKENS 64
 #define WHY_MAX 256
 #define FIELD_MAX 128
-/* A manifest is a few hundred rows; this bounds a runaway one. */
-#define CSV_MAX ((size_t)16 * 1024 * 1024)
 
 static const char *const builtin_rules[] = {
     "condition is damaged, not_working -> recycle",
@@ -1274,64 +1274,19 @@ int disposition_reserve(struct dk_store *store, const struct dk_act *act,
 
 /* ---- the manifest ---- */
 
-struct buf {
-    char *data;
-    size_t len;
-    size_t cap;
-    bool failed;
-};
-
-static void buf_put(struct buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap == 0 ? 4096 : b->cap;
-        char *grown;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        grown = cap <= CSV_MAX ? realloc(b->data, cap) : NULL;
-        if (grown == NULL) {
-            b->failed = true;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-/* RFC 4180 section 2, rules 6 and 7: a field holding a comma, quote or
- * line break is quoted, and its quotes doubled.
+/* A cell of the manifest is written exactly (csv_write_field).
  * TODO(manifest): when the vendor opens the CSV in a spreadsheet, a model
  * or serial beginning with = + - @ could be taken as a formula; if that
  * matters to them, agree a prefix with the vendor, because changing the
  * bytes here would break their reconciliation against our records. */
-static void buf_field(struct buf *b, const char *s)
-{
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-
-    if (quote)
-        buf_put(b, "\"", 1);
-    for (const char *q = s; *q != '\0'; q++) {
-        if (*q == '"')
-            buf_put(b, "\"\"", 2);
-        else
-            buf_put(b, q, 1);
-    }
-    if (quote)
-        buf_put(b, "\"", 1);
-}
-
 int disposition_manifest_csv(struct dk_store *store, int64_t manifest_id,
                              char **csv, size_t *len, struct dk_error *err)
 {
     static const char header[] =
         "asset_tag,serial,type,make,model,level,technician,date\r\n";
-    struct buf b = {0};
+    char *data = NULL;
+    size_t size = 0;
+    FILE *out = NULL;
     sqlite3_stmt *st = NULL;
     int rc = store_prepare(
         store,
@@ -1344,29 +1299,37 @@ int disposition_manifest_csv(struct dk_store *store, int64_t manifest_id,
 
     if (rc != 0)
         return rc;
+    out = open_memstream(&data, &size);
+    if (out == NULL) {
+        sqlite3_finalize(st);
+        return dk_error_set(err, -ENOMEM, "manifest %lld does not fit in memory",
+                            (long long)manifest_id);
+    }
     sqlite3_bind_int64(st, 1, manifest_id);
-    buf_put(&b, header, sizeof(header) - 1);
+    fputs(header, out);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int col = 0; col < 8; col++) {
             const unsigned char *v = sqlite3_column_text(st, col);
+            const char *text = v != NULL ? (const char *)v : "";
 
             if (col > 0)
-                buf_put(&b, ",", 1);
-            buf_field(&b, v != NULL ? (const char *)v : "");
+                fputc(',', out);
+            csv_write_field(out, text, strlen(text));
         }
-        buf_put(&b, "\r\n", 2);
+        fputs("\r\n", out);
     }
     rc = rc == SQLITE_DONE ? 0 : db_fail(store, err, "read the manifest");
     sqlite3_finalize(st);
-    if (rc == 0 && b.failed)
+    /* open_memstream sets data and size at fclose. */
+    if (fclose(out) != 0 && rc == 0)
         rc = dk_error_set(err, -ENOMEM, "manifest %lld does not fit in memory",
                           (long long)manifest_id);
     if (rc != 0) {
-        free(b.data);
+        free(data);
         return rc;
     }
-    *csv = b.data;
-    *len = b.len;
+    *csv = data;
+    *len = size;
     return 0;
 }
 

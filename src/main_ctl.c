@@ -2,6 +2,7 @@
  * keygen, pubkey, import, verify, outbox, audit. */
 #include "audit.h"
 #include "config.h"
+#include "csv.h"
 #include "ctl.h"
 #include "error.h"
 #include "import.h"
@@ -478,23 +479,6 @@ struct decode_ctx {
     bool failed; /* a symbol's text could not be converted */
 };
 
-static void put_csv_field(const char *s, size_t len)
-{
-    bool quote = false;
-
-    for (size_t i = 0; i < len && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    if (quote)
-        putchar('"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            putchar('"');
-        putchar(s[i]);
-    }
-    if (quote)
-        putchar('"');
-}
-
 static void put_escaped(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -526,9 +510,9 @@ static void on_decoded(const char *symbology, const char *data, size_t len, void
         return;
     }
     if (d->csv) {
-        put_csv_field(d->path, strlen(d->path));
+        csv_write_field(stdout, d->path, strlen(d->path));
         printf(",%s,", symbology);
-        put_csv_field(text, text_len);
+        csv_write_field(stdout, text, text_len);
     } else {
         printf("%s: %s: ", d->path, symbology);
         put_escaped(text, text_len);
@@ -557,7 +541,7 @@ static int decode_one(const char *path, bool csv)
     if (rc > 0)
         return 0;
     if (csv) {
-        put_csv_field(path, strlen(path));
+        csv_write_field(stdout, path, strlen(path));
         fputs(",,\n", stdout);
     } else {
         printf("%s: nothing decoded\n", path);

@@ -11,6 +11,7 @@
  *   Maildir   https://cr.yp.to/proto/maildir.html (tmp/ then new/) */
 #include "outbox.h"
 
+#include "csv.h"
 #include "fileio.h"
 
 #include "log.h"
@@ -909,17 +910,15 @@ static void put_cell(FILE *out, const char *s, size_t width)
  * CRLF of rule 1: the readers of this output are Unix tools and scripts. */
 static void put_csv(FILE *out, const char *s, bool recipients, const char *end)
 {
-    bool quote = strpbrk(s, ",\"\r\n") != NULL && !recipients;
+    char joined[1024];
+    size_t n = strlen(s);
 
-    if (quote)
-        fputc('"', out);
-    for (const char *p = s; *p != '\0'; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(recipients && *p == '\n' ? ' ' : *p, out);
+    if (recipients && n < sizeof(joined)) {
+        for (size_t i = 0; i <= n; i++)
+            joined[i] = s[i] == '\n' ? ' ' : s[i];
+        s = joined;
     }
-    if (quote)
-        fputc('"', out);
+    csv_write_field(out, s, n);
     fputs(end, out);
 }
 

@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "csv.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -201,25 +203,6 @@ static const char *shown(const struct col *col, const char *raw, bool people,
 
 /* ---- CSV ---- */
 
-/* RFC 4180 section 2: a field holding a comma, quote or line break is
- * quoted and its quotes doubled.
- * TODO(report): when OIIT opens these files in a spreadsheet rather than a
- * program, offer a spreadsheet-safe form, because a cell starting with '='
- * can run as a formula there; programs must get the text exactly. */
-static void csv_field(FILE *out, const char *s)
-{
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-
-    if (quote)
-        fputc('"', out);
-    for (; *s != '\0'; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    if (quote)
-        fputc('"', out);
-}
 
 static void csv_write(const struct table *t, FILE *out)
 {
@@ -227,14 +210,15 @@ static void csv_write(const struct table *t, FILE *out)
 
     for (int c = 0; c < t->n_cols; c++) {
         fputs(c > 0 ? "," : "", out);
-        csv_field(out, t->cols[c].csv);
+        csv_write_field(out, t->cols[c].csv, strlen(t->cols[c].csv));
     }
     fputc('\n', out);
     for (size_t r = 0; r < t->n_rows; r++) {
         for (int c = 0; c < t->n_cols; c++) {
             fputs(c > 0 ? "," : "", out);
-            csv_field(out, shown(&t->cols[c], cell(t, r, c), false, buf,
-                                 sizeof(buf)));
+            csv_write_field(out, shown(&t->cols[c], cell(t, r, c), false, buf,
+                                 sizeof(buf)), strlen(shown(&t->cols[c], cell(t, r, c), false, buf,
+                                 sizeof(buf))));
         }
         fputc('\n', out);
     }
