@@ -1057,27 +1057,10 @@ int disposition_reassign(struct dk_store *store, const struct dk_config *cfg,
 static int open_manifest_id(struct dk_store *store, int64_t *id,
                             struct dk_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store,
-                           "SELECT id FROM manifests WHERE closed_at IS NULL "
-                           "ORDER BY id LIMIT 1",
-                           &st, err);
+    char opened_at[32];
+    int items;
 
-    if (rc != 0)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = dk_error_set(
-            err, DK_ENOTFOUND,
-            "no e-waste manifest is open (recycling a device opens one)");
-    } else {
-        rc = db_fail(store, err, "read manifests");
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return disposition_manifest_open(store, id, opened_at, sizeof(opened_at), &items, err);
 }
 
 /* The open manifest, opened now when there is none. */
