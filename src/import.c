@@ -297,6 +297,8 @@ struct importer {
     struct dk_import_result counts;
     int stray_assignees;
     long stray_line;
+    const char *actor;
+    int kept_recycled; /* recycled assets whose file row said otherwise */
 };
 
 /* One row on its way to the table.  given[f] false means the file says
@@ -1176,6 +1178,27 @@ static void final_values(const struct importer *im, const struct row *row, const
      * desktop stops expecting a charger. */
     if (!row->given[A_CHARGER_EXPECTED])
         final[A_CHARGER_EXPECTED] = default_charger(final[A_TYPE]);
+    /* A recycled device never comes back into use: an inventory export
+     * that has not caught up yet cannot put it back in someone's hands. */
+    if (row->exists && same(row->old[A_STATUS], "recycled")) {
+        final[A_STATUS] = row->old[A_STATUS];
+        final[A_ASSIGNEE] = row->old[A_ASSIGNEE];
+    }
+}
+
+/* An import that moves a device to someone else is recorded device by
+ * device: the kiosk's policy is that devices change hands through OIIT,
+ * so every change of holder must be traceable to where it came from. */
+static int audit_handover(struct importer *im, const struct row *row, const char *now_holder,
+                          struct dk_error *err)
+{
+    char details[600];
+
+    snprintf(details, sizeof(details), "import %s line %ld: %s -> %s", im->name, row->line,
+             row->old[A_ASSIGNEE] != NULL ? row->old[A_ASSIGNEE] : "nobody",
+             now_holder != NULL ? now_holder : "nobody");
+    return audit_append(im->store, im->actor != NULL ? im->actor : "cli",
+                        "asset assignee changed", row->val[A_TAG], details, err);
 }
 
 static int write_row(struct importer *im, const struct row *row, struct dk_error *err)
@@ -1186,11 +1209,19 @@ static int write_row(struct importer *im, const struct row *row, struct dk_error
     int rc = 0;
 
     final_values(im, row, final);
+    if (im->kind == &asset_kind && row->exists && same(row->old[A_STATUS], "recycled") &&
+        row->given[A_STATUS] && !same(row->val[A_STATUS], "recycled"))
+        im->kept_recycled++;
     for (int f = 0; f < im->kind->n_fields && !changed; f++)
         changed = !same(final[f], row->old[f]);
     if (!changed) {
         im->counts.unchanged++;
         return 0;
+    }
+    if (im->kind == &asset_kind && row->exists && !same(final[A_ASSIGNEE], row->old[A_ASSIGNEE])) {
+        rc = audit_handover(im, row, final[A_ASSIGNEE], err);
+        if (rc != 0)
+            return rc;
     }
 
     st = row->exists ? im->update : im->insert;
@@ -1307,6 +1338,7 @@ int import_csv(struct dk_store *store, enum dk_import_kind kind, const char *pat
 
     memset(&im, 0, sizeof(im));
     im.store = store;
+    im.actor = actor;
     im.kind = kind == DK_IMPORT_LEAVERS ? &leaver_kind
               : kind == DK_IMPORT_STAFF ? &staff_kind
                                         : &asset_kind;
@@ -1335,6 +1367,9 @@ int import_csv(struct dk_store *store, enum dk_import_kind kind, const char *pat
         rc = store_commit(store, err);
     if (rc == 0) {
         in_tx = false;
+        if (im.kept_recycled > 0)
+            log_warn("%s: %d recycled assets stay recycled whatever the file says", im.name,
+                     im.kept_recycled);
         if (im.stray_assignees > 0)
             log_info("%s: %d assignees are not staff ids (first on line %ld); import staff first",
                      im.name, im.stray_assignees, im.stray_line);

@@ -490,6 +490,36 @@ static void test_import_rejects_invalid_utf8(void **state)
     assert_string_equal(query(*state, "SELECT count(*) FROM assets", NULL), "0");
 }
 
+static void test_import_audits_each_change_of_assignee(void **state)
+{
+    import_ok(*state, DK_IMPORT_ASSETS, FIXTURES "assets-handover-1.csv", NULL, 0, 2, 0, 0);
+    import_ok(*state, DK_IMPORT_ASSETS, FIXTURES "assets-handover-2.csv", NULL, 0, 0, 2, 0);
+    assert_string_equal(query(*state,
+                              "SELECT group_concat(subject || ' ' || details, '; ') FROM "
+                              "audit WHERE action = 'asset assignee changed'",
+                              NULL),
+                        "900001 import tests/fixtures/assets-handover-2.csv line 2: S100002 -> "
+                        "S100003; 900002 import tests/fixtures/assets-handover-2.csv line 3: "
+                        "S100002 -> S100003");
+}
+
+static void test_import_never_brings_a_recycled_asset_back(void **state)
+{
+    struct fixture *fx = *state;
+
+    import_ok(fx, DK_IMPORT_ASSETS, FIXTURES "assets-handover-1.csv", NULL, 0, 2, 0, 0);
+    assert_int_equal(sqlite3_exec(fx->store->db,
+                                  "UPDATE assets SET status = 'recycled', assignee = NULL "
+                                  "WHERE tag = '900001'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* The export still lists it deployed to someone: it stays recycled. */
+    import_ok(fx, DK_IMPORT_ASSETS, FIXTURES "assets-handover-2.csv", NULL, 0, 0, 1, 1);
+    assert_string_equal(asset(fx, "status", "900001"), "recycled");
+    assert_string_equal(asset(fx, "assignee", "900001"), "NULL");
+    assert_string_equal(asset(fx, "assignee", "900002"), "S100003");
+}
+
 static void test_import_duplicate_staff_email_names_both_lines(void **state)
 {
     import_fails(*state, DK_IMPORT_STAFF, FIXTURES "staff-duplicate-email.csv", NULL, 0,
@@ -965,6 +995,8 @@ int main(void)
         T(test_import_bad_row_leaves_earlier_import_untouched),
         T(test_import_rejects_unclosed_quote),
         T(test_import_rejects_invalid_utf8),
+        T(test_import_audits_each_change_of_assignee),
+        T(test_import_never_brings_a_recycled_asset_back),
         T(test_import_duplicate_staff_email_names_both_lines),
         T(test_import_duplicate_tag_names_both_lines),
         T(test_import_rejects_bad_date),
