@@ -38,6 +38,32 @@ struct dk_ctl_opts {
     int days;                /* --days N */
 };
 
+/* A bit for each option a verb may take: each of struct dk_ctl_opts, and
+ * --csv and --map.  The global ones (-c, --db, -v) have none: every verb
+ * takes them. */
+enum {
+    DK_CTL_OPT_TECH = 1u << 0,
+    DK_CTL_OPT_PIN_STDIN = 1u << 1,
+    DK_CTL_OPT_CHARGER = 1u << 2,
+    DK_CTL_OPT_CONDITION = 1u << 3,
+    DK_CTL_OPT_NOTE = 1u << 4,
+    DK_CTL_OPT_SCHOOL = 1u << 5,
+    DK_CTL_OPT_VENDOR = 1u << 6,
+    DK_CTL_OPT_CERTIFICATE = 1u << 7,
+    DK_CTL_OPT_METHOD = 1u << 8,
+    DK_CTL_OPT_TOOL = 1u << 9,
+    DK_CTL_OPT_LEVEL = 1u << 10,
+    DK_CTL_OPT_TO = 1u << 11,
+    DK_CTL_OPT_OUT = 1u << 12,
+    DK_CTL_OPT_FROM = 1u << 13,
+    DK_CTL_OPT_UNTIL = 1u << 14,
+    DK_CTL_OPT_NAME = 1u << 15,
+    DK_CTL_OPT_BADGE = 1u << 16,
+    DK_CTL_OPT_DAYS = 1u << 17,
+    DK_CTL_OPT_CSV = 1u << 18,
+    DK_CTL_OPT_MAP = 1u << 19,
+};
+
 struct dk_ctl {
     const char *config_path;
     const char *db;
@@ -56,6 +82,15 @@ int ctl_fail(int code, const struct dk_error *err);
 
 /* Print "dropkioskctl: WHAT (see dropkioskctl --help)"; returns 2. */
 int ctl_bad_usage(const char *what);
+
+/* Refuse an option the verb does not take, so that a misplaced one (a
+ * --from on discrepancies, a --level on wipe) is said rather than silently
+ * dropped.  verb names the verb as the user typed it ("tech list");
+ * allowed is the DK_CTL_OPT_ bits it takes.  0, or 2 with "VERB does not
+ * take --OPTION" printed.  Each verb calls it first, before it does
+ * anything. */
+int ctl_only_options(const struct dk_ctl *c, const char *verb,
+                     unsigned allowed);
 
 /* Open the config's database (or --db).  must_exist: a check or report on
  * a mistyped path must not create an empty database.  0 or an exit status

@@ -21,62 +21,11 @@
 
 static const char close_usage[] =
     "manifest close wants: manifest close --tech ID --vendor V --certificate N [--out FILE]";
+/* The options every acting verb takes: who acts, and how the PIN comes. */
+#define DK_ACTING_OPTS (DK_CTL_OPT_TECH | DK_CTL_OPT_PIN_STDIN)
+
 static const char clear_warning[] =
     "NIST SP 800-88 calls for purge or destroy when media leaves the organisation's control";
-
-/* Which dk_ctl_opts a verb reads; any other given is refused, so that a
- * misplaced --level on wipe is not silently dropped. */
-enum {
-    O_TECH = 1 << 0,
-    O_METHOD = 1 << 1,
-    O_TOOL = 1 << 2,
-    O_LEVEL = 1 << 3,
-    O_TO = 1 << 4,
-    O_VENDOR = 1 << 5,
-    O_CERT = 1 << 6,
-    O_OUT = 1 << 7,
-    O_PIN = 1 << 8,
-};
-
-static int check_options(const struct dk_ctl *c, const char *verb,
-                         unsigned allowed)
-{
-    const struct dk_ctl_opts *o = &c->opt;
-    const struct {
-        unsigned bit;
-        bool given;
-        const char *name;
-    } opts[] = {
-        {O_TECH, o->tech != NULL, "--tech"},
-        {O_METHOD, o->method != NULL, "--method"},
-        {O_TOOL, o->tool != NULL, "--tool"},
-        {O_LEVEL, o->level != NULL, "--level"},
-        {O_TO, o->to != NULL, "--to"},
-        {O_VENDOR, o->vendor != NULL, "--vendor"},
-        {O_CERT, o->certificate != NULL, "--certificate"},
-        {O_OUT, o->out != NULL, "--out"},
-        {O_PIN, o->pin_stdin, "--pin-stdin"},
-        {0, o->charger != NULL, "--charger"},
-        {0, o->condition != NULL, "--condition"},
-        {0, o->note != NULL, "--note"},
-        {0, o->school != NULL, "--school"},
-        {0, o->from != NULL, "--from"},
-        {0, o->until != NULL, "--until"},
-        {0, o->name != NULL, "--name"},
-        {0, o->badge != NULL, "--badge"},
-        {0, o->days >= 0, "--days"},
-    };
-    char what[128];
-
-    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-        if (opts[i].given && (opts[i].bit & allowed) == 0) {
-            snprintf(what, sizeof(what), "%s does not take %s", verb,
-                     opts[i].name);
-            return ctl_bad_usage(what);
-        }
-    }
-    return 0;
-}
 
 /* The local date in the site's time zone: ages and expiry dates are the
  * district's calendar days, not UTC ones. */
@@ -99,11 +48,7 @@ static int authenticate(const struct dk_ctl *c, struct dk_store *store,
                         struct dk_tech *t)
 {
     char pin[DK_CTL_PIN_MAX];
-    int rc;
-
-    if (c->opt.tech == NULL)
-        return ctl_bad_usage("technician verbs need --tech ID (or badge)");
-    rc = ctl_read_pin(c, pin, sizeof(pin));
+    int rc = ctl_read_pin(c, pin, sizeof(pin));
     if (rc == 0)
         rc = ctl_login(store, c, pin, t);
     sodium_memzero(pin, sizeof(pin));
@@ -158,7 +103,7 @@ static int cmd_propose(struct dk_ctl *c)
     struct dk_error err = {{0}};
     struct dk_store *store = NULL;
     char today[16];
-    int rc = check_options(c, "dispose", 0);
+    int rc = ctl_only_options(c, "dispose", DK_CTL_OPT_CSV);
 
     if (rc != 0)
         return rc;
@@ -188,10 +133,28 @@ struct acting {
     struct dk_act act;
 };
 
-static int begin_acting(struct dk_ctl *c, struct acting *a)
+/* Open the store, say every refusal ready (the verb's disposition_check_*
+ * call, which only reads) can foresee, and only then ask the PIN and log
+ * in: a login writes an audit row, so a mistyped tag, a device in the
+ * wrong state or an unknown staff id must stop before it, as receive does
+ * with intake_check_receive. */
+static int begin_acting(struct dk_ctl *c,
+                        int (*ready)(const struct dk_ctl *c,
+                                     struct dk_store *store,
+                                     struct dk_error *err),
+                        struct acting *a)
 {
-    int rc = ctl_open_store(c, true, &a->store);
+    struct dk_error err = {{0}};
+    int rc;
 
+    if (c->opt.tech == NULL)
+        return ctl_bad_usage("technician verbs need --tech ID (or badge)");
+    rc = ctl_open_store(c, true, &a->store);
+    if (rc == 0) {
+        rc = ready(c, a->store, &err);
+        if (rc != 0)
+            rc = ctl_fail(rc, &err);
+    }
     if (rc == 0)
         rc = authenticate(c, a->store, &a->tech);
     if (rc != 0) {
@@ -224,18 +187,26 @@ static void proposal_note(struct dk_ctl *c, struct acting *a, const char *tag,
                  disposition_outcome_name(p.outcome), p.rule, p.source);
 }
 
+static int wipe_ready(const struct dk_ctl *c, struct dk_store *store,
+                      struct dk_error *err)
+{
+    return disposition_check_wipe(store, c->args[1], c->opt.method,
+                                  c->opt.tool, err);
+}
+
 static int cmd_wipe(struct dk_ctl *c)
 {
     struct acting a = {0};
     struct dk_error err = {{0}};
-    int rc = check_options(c, "wipe", O_TECH | O_PIN | O_METHOD | O_TOOL);
+    int rc = ctl_only_options(
+        c, "wipe", DK_ACTING_OPTS | DK_CTL_OPT_METHOD | DK_CTL_OPT_TOOL);
 
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.method == NULL || c->opt.tool == NULL)
         return ctl_bad_usage(
             "wipe wants: wipe TAG --tech ID --method M --tool T");
-    rc = begin_acting(c, &a);
+    rc = begin_acting(c, wipe_ready, &a);
     if (rc != 0)
         return rc;
     rc = disposition_wipe(a.store, &a.act, c->args[1], c->opt.method,
@@ -248,18 +219,24 @@ static int cmd_wipe(struct dk_ctl *c)
     return 0;
 }
 
+static int reimage_ready(const struct dk_ctl *c, struct dk_store *store,
+                         struct dk_error *err)
+{
+    return disposition_check_reimage(store, c->args[1], err);
+}
+
 static int cmd_reimage(struct dk_ctl *c)
 {
     struct acting a = {0};
     struct dk_error err = {{0}};
     char note[DK_PATH_MAX + 2 * DK_TEXT_MAX];
-    int rc = check_options(c, "reimage", O_TECH | O_PIN);
+    int rc = ctl_only_options(c, "reimage", DK_ACTING_OPTS);
 
     if (rc != 0)
         return rc;
     if (c->n_args != 2)
         return ctl_bad_usage("reimage wants: reimage TAG --tech ID");
-    rc = begin_acting(c, &a);
+    rc = begin_acting(c, reimage_ready, &a);
     if (rc != 0)
         return rc;
     proposal_note(c, &a, c->args[1], note, sizeof(note));
@@ -271,19 +248,25 @@ static int cmd_reimage(struct dk_ctl *c)
     return 0;
 }
 
+static int reassign_ready(const struct dk_ctl *c, struct dk_store *store,
+                          struct dk_error *err)
+{
+    return disposition_check_reassign(store, c->args[1], c->opt.to, err);
+}
+
 static int cmd_reassign(struct dk_ctl *c)
 {
     struct acting a = {0};
     struct dk_error err = {{0}};
     char note[DK_PATH_MAX + 2 * DK_TEXT_MAX];
-    int rc = check_options(c, "reassign", O_TECH | O_PIN | O_TO);
+    int rc = ctl_only_options(c, "reassign", DK_ACTING_OPTS | DK_CTL_OPT_TO);
 
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.to == NULL)
         return ctl_bad_usage(
             "reassign wants: reassign TAG --tech ID --to STAFF");
-    rc = begin_acting(c, &a);
+    rc = begin_acting(c, reassign_ready, &a);
     if (rc != 0)
         return rc;
     proposal_note(c, &a, c->args[1], note, sizeof(note));
@@ -296,26 +279,26 @@ static int cmd_reassign(struct dk_ctl *c)
     return 0;
 }
 
+static int recycle_ready(const struct dk_ctl *c, struct dk_store *store,
+                         struct dk_error *err)
+{
+    return disposition_check_recycle(store, c->args[1], c->opt.level, err);
+}
+
 static int cmd_recycle(struct dk_ctl *c)
 {
     struct acting a = {0};
     struct dk_error err = {{0}};
     char note[DK_PATH_MAX + 2 * DK_TEXT_MAX];
     int64_t manifest = 0;
-    int rc = check_options(c, "recycle", O_TECH | O_PIN | O_LEVEL);
+    int rc = ctl_only_options(c, "recycle", DK_ACTING_OPTS | DK_CTL_OPT_LEVEL);
 
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.level == NULL)
         return ctl_bad_usage(
             "recycle wants: recycle TAG --tech ID --level clear|purge|destroy");
-    /* Checked before the login, so a mistyped level costs no PIN attempt. */
-    if (strcmp(c->opt.level, "clear") != 0 &&
-        strcmp(c->opt.level, "purge") != 0 &&
-        strcmp(c->opt.level, "destroy") != 0)
-        return ctl_bad_usage(
-            "--level must be clear, purge or destroy (NIST SP 800-88)");
-    rc = begin_acting(c, &a);
+    rc = begin_acting(c, recycle_ready, &a);
     if (rc != 0)
         return rc;
     proposal_note(c, &a, c->args[1], note, sizeof(note));
@@ -452,14 +435,22 @@ static int write_manifest(const char *csv, size_t len, void *user,
     return 0;
 }
 
+static int close_ready(const struct dk_ctl *c, struct dk_store *store,
+                       struct dk_error *err)
+{
+    return disposition_check_manifest_close(store, c->opt.vendor,
+                                            c->opt.certificate, err);
+}
+
 static int manifest_close(struct dk_ctl *c)
 {
     struct sink_ctx sink = {.path = c->opt.out};
     struct acting a = {0};
     struct dk_error err = {{0}};
     int64_t id = 0;
-    int rc = check_options(c, "manifest close",
-                           O_TECH | O_PIN | O_VENDOR | O_CERT | O_OUT);
+    int rc = ctl_only_options(c, "manifest close",
+                              DK_ACTING_OPTS | DK_CTL_OPT_VENDOR |
+                                  DK_CTL_OPT_CERTIFICATE | DK_CTL_OPT_OUT);
 
     if (rc != 0)
         return rc;
@@ -471,7 +462,7 @@ static int manifest_close(struct dk_ctl *c)
                 sink.path);
         return 2;
     }
-    rc = begin_acting(c, &a);
+    rc = begin_acting(c, close_ready, &a);
     if (rc != 0)
         return rc;
     rc = disposition_manifest_close(a.store, &a.act, c->opt.vendor,
@@ -499,9 +490,15 @@ int ctl_manifest(struct dk_ctl *c)
     if (strcmp(sub, "show") != 0 || c->n_args > 2)
         return ctl_bad_usage(
             "manifest wants: manifest [show] or manifest close");
-    if (check_options(c, "manifest show", 0) != 0)
+    if (ctl_only_options(c, "manifest show", DK_CTL_OPT_CSV) != 0)
         return 2;
     return manifest_show(c);
+}
+
+static int reserve_ready(const struct dk_ctl *c, struct dk_store *store,
+                         struct dk_error *err)
+{
+    return disposition_check_reserve(store, c->args[1], c->opt.to, err);
 }
 
 int ctl_reserve(struct dk_ctl *c)
@@ -509,14 +506,14 @@ int ctl_reserve(struct dk_ctl *c)
     struct acting a = {0};
     struct dk_error err = {{0}};
     int64_t id = 0;
-    int rc = check_options(c, "reserve", O_TECH | O_PIN | O_TO);
+    int rc = ctl_only_options(c, "reserve", DK_ACTING_OPTS | DK_CTL_OPT_TO);
 
     if (rc != 0)
         return rc;
     if (c->n_args != 2 || c->opt.to == NULL)
         return ctl_bad_usage(
             "reserve wants: reserve MODEL --tech ID --to STAFF");
-    rc = begin_acting(c, &a);
+    rc = begin_acting(c, reserve_ready, &a);
     if (rc != 0)
         return rc;
     rc = disposition_reserve(a.store, &a.act, c->args[1], c->opt.to, &id, &err);

@@ -36,6 +36,9 @@ static int tech_add_verb(struct dk_ctl *c)
     char id[16];
     int rc;
 
+    if (ctl_only_options(c, "tech add", DK_CTL_OPT_NAME | DK_CTL_OPT_BADGE |
+                                            DK_CTL_OPT_PIN_STDIN) != 0)
+        return 2;
     if (c->n_args != 2 || c->opt.name == NULL || c->opt.badge == NULL)
         return ctl_bad_usage(
             "tech add wants: tech add --name NAME --badge CODE");
@@ -61,6 +64,8 @@ static int tech_disable_verb(struct dk_ctl *c)
     struct dk_store *store = NULL;
     int rc;
 
+    if (ctl_only_options(c, "tech disable", 0) != 0)
+        return 2;
     if (c->n_args != 3)
         return ctl_bad_usage("tech disable wants: tech disable ID");
     rc = ctl_open_store(c, true, &store);
@@ -80,6 +85,8 @@ static int tech_list_verb(struct dk_ctl *c)
     struct dk_store *store = NULL;
     int rc;
 
+    if (ctl_only_options(c, "tech list", DK_CTL_OPT_CSV) != 0)
+        return 2;
     if (c->n_args != 2)
         return ctl_bad_usage("tech list takes no arguments");
     rc = ctl_open_store(c, true, &store);
@@ -168,6 +175,11 @@ int ctl_receive(struct dk_ctl *c)
     char pin[DK_CTL_PIN_MAX] = "";
     int rc;
 
+    if (ctl_only_options(c, "receive",
+                         DK_CTL_OPT_TECH | DK_CTL_OPT_PIN_STDIN |
+                             DK_CTL_OPT_CHARGER | DK_CTL_OPT_CONDITION |
+                             DK_CTL_OPT_NOTE) != 0)
+        return 2;
     if (c->n_args != 2 || c->opt.tech == NULL)
         return ctl_bad_usage(
             "receive wants: receive TAG --tech ID [--charger C] [--condition C] [--note T]");
@@ -394,6 +406,11 @@ int ctl_cleanout(struct dk_ctl *c)
     bool from_stdin = false;
     int rc = 0;
 
+    if (ctl_only_options(c, "cleanout",
+                         DK_CTL_OPT_SCHOOL | DK_CTL_OPT_TECH |
+                             DK_CTL_OPT_PIN_STDIN | DK_CTL_OPT_CHARGER |
+                             DK_CTL_OPT_CONDITION) != 0)
+        return 2;
     if (c->n_args < 2 || c->opt.tech == NULL || c->opt.school == NULL)
         return ctl_bad_usage(
             "cleanout wants: cleanout --school NAME --tech ID TAG... or -");
@@ -463,6 +480,9 @@ int ctl_discrepancies(struct dk_ctl *c)
     int days = c->opt.days >= 0 ? c->opt.days : c->cfg.overdue_days;
     int rc;
 
+    if (ctl_only_options(c, "discrepancies",
+                         DK_CTL_OPT_DAYS | DK_CTL_OPT_CSV) != 0)
+        return 2;
     if (c->n_args != 1)
         return ctl_bad_usage(
             "discrepancies wants: discrepancies [--days N] [--csv]");

@@ -5,6 +5,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@ static int read_args(const struct dk_ctl *c, int *which,
     int rc;
 
     *which = -1;
+    if (ctl_only_options(c, "report",
+                         DK_CTL_OPT_FROM | DK_CTL_OPT_UNTIL | DK_CTL_OPT_CSV |
+                             DK_CTL_OPT_OUT) != 0)
+        return 2;
     if (c->n_args > 2)
         return ctl_bad_usage("report takes at most one report name");
     if (c->n_args == 2) {
@@ -79,17 +84,38 @@ static int write_reports(struct dk_store *store, int which,
     return rc;
 }
 
+/* --out is created new, never replacing a file: an earlier report, a
+ * signed copy or the database itself (--db x.db report --out x.db) must
+ * survive a slip of the keyboard, as manifest close's --out does.  The
+ * mode is 0666 before the umask, as fopen gives. */
 static int open_out(const char *path, FILE **out)
 {
+    int fd, e;
+
     *out = stdout;
     if (path == NULL)
         return 0;
-    *out = fopen(path, "w");
-    if (*out != NULL)
-        return 0;
-    fprintf(stderr, "dropkioskctl: cannot write %s: %s\n", path,
-            strerror(errno));
-    return dk_exit_status(-errno);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == EEXIST) {
+        fprintf(stderr,
+                "dropkioskctl: %s already exists: name a new file with --out\n",
+                path);
+        return 2;
+    }
+    if (fd >= 0) {
+        *out = fdopen(fd, "w");
+        if (*out != NULL)
+            return 0;
+    }
+    e = errno;
+    *out = stdout;
+    if (fd >= 0) {
+        /* fdopen failed on the file just made: it is ours to remove. */
+        close(fd);
+        unlink(path);
+    }
+    fprintf(stderr, "dropkioskctl: cannot write %s: %s\n", path, strerror(e));
+    return dk_exit_status(-e);
 }
 
 int ctl_report(struct dk_ctl *c)
@@ -120,8 +146,10 @@ int ctl_report(struct dk_ctl *c)
     if (out != stdout && fclose(out) != 0 && rc == 0)
         rc = dk_error_set(&err, -EIO, "cannot write %s: %s", c->opt.out,
                           strerror(errno));
-    /* A half-written report must not pass for a whole one. */
-    if (rc != 0 && c->opt.out != NULL)
+    /* A half-written report must not pass for a whole one.  out is not
+     * stdout only when open_out created the file (O_EXCL), so what is
+     * removed here is always this run's own. */
+    if (rc != 0 && out != stdout)
         unlink(c->opt.out);
     if (rc != 0)
         status = ctl_fail(rc, &err);

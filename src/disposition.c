@@ -790,6 +790,31 @@ static int need_wipe(struct dk_store *store, const struct ret *r,
     return rc;
 }
 
+/* Each act's refusals, read-only, in one function the act runs inside its
+ * transaction and disposition_check_* runs before the technician logs in:
+ * the two cannot drift apart. */
+static int ready_to_wipe(struct dk_store *store, const char *tag,
+                         const char *method, const char *tool, struct ret *r,
+                         struct dk_error *err)
+{
+    int rc = check_field("--method", method, err);
+
+    if (rc == 0)
+        rc = check_field("--tool", tool, err);
+    if (rc == 0)
+        rc = find_received(store, 0, tag, r, err);
+    return rc;
+}
+
+int disposition_check_wipe(struct dk_store *store, const char *tag,
+                           const char *method, const char *tool,
+                           struct dk_error *err)
+{
+    struct ret r;
+
+    return ready_to_wipe(store, tag, method, tool, &r, err);
+}
+
 int disposition_wipe(struct dk_store *store, const struct dk_act *act,
                      const char *tag, const char *method, const char *tool,
                      struct dk_error *err)
@@ -800,15 +825,10 @@ int disposition_wipe(struct dk_store *store, const struct dk_act *act,
     int rc = check_act(act, err);
 
     if (rc == 0)
-        rc = check_field("--method", method, err);
-    if (rc == 0)
-        rc = check_field("--tool", tool, err);
+        rc = store_begin(store, err);
     if (rc != 0)
         return rc;
-    rc = store_begin(store, err);
-    if (rc != 0)
-        return rc;
-    rc = find_received(store, 0, tag, &r, err);
+    rc = ready_to_wipe(store, tag, method, tool, &r, err);
     if (rc != 0)
         goto out;
     rc = store_prepare(
@@ -912,6 +932,39 @@ static int settle(struct dk_store *store, const struct dk_config *cfg,
     return audit(store, act, "return dispositioned", r->tag, details, err);
 }
 
+/* A device the inventory does not hold has no record to put back in stock
+ * or hand over: it is imported first, as the message says. */
+static int need_known(const struct ret *r, const char *verb,
+                      struct dk_error *err)
+{
+    if (r->known)
+        return 0;
+    return dk_error_set(
+        err, DK_EINPUT,
+        "asset %s is not in the inventory: import it before %s it", r->tag,
+        verb);
+}
+
+static int ready_to_reimage(struct dk_store *store, const char *tag,
+                            struct ret *r, struct dk_error *err)
+{
+    int rc = find_received(store, 0, tag, r, err);
+
+    if (rc == 0)
+        rc = need_known(r, "reimaging", err);
+    if (rc == 0)
+        rc = need_wipe(store, r, "reimaging", err);
+    return rc;
+}
+
+int disposition_check_reimage(struct dk_store *store, const char *tag,
+                              struct dk_error *err)
+{
+    struct ret r;
+
+    return ready_to_reimage(store, tag, &r, err);
+}
+
 int disposition_reimage(struct dk_store *store, const struct dk_config *cfg,
                         const struct dk_act *act, const char *tag,
                         struct dk_error *err)
@@ -923,9 +976,7 @@ int disposition_reimage(struct dk_store *store, const struct dk_config *cfg,
         rc = store_begin(store, err);
     if (rc != 0)
         return rc;
-    rc = find_received(store, 0, tag, &r, err);
-    if (rc == 0)
-        rc = need_wipe(store, &r, "reimaging", err);
+    rc = ready_to_reimage(store, tag, &r, err);
     if (rc == 0)
         rc = settle(store, cfg, act, &r, DK_OUTCOME_REIMAGE, NULL, err);
     /* Back in stock: nobody holds it until a reassignment names someone. */
@@ -1022,6 +1073,29 @@ static int hand_over(struct dk_store *store, const struct dk_act *act,
     return audit(store, act, "asset reassigned", r->tag, details, err);
 }
 
+static int ready_to_reassign(struct dk_store *store, const char *tag,
+                             const char *staff_id, struct ret *r,
+                             struct dk_error *err)
+{
+    int rc = find_received(store, 0, tag, r, err);
+
+    if (rc == 0)
+        rc = need_known(r, "reassigning", err);
+    if (rc == 0)
+        rc = check_holder(store, staff_id, err);
+    if (rc == 0)
+        rc = need_wipe(store, r, "reassigning", err);
+    return rc;
+}
+
+int disposition_check_reassign(struct dk_store *store, const char *tag,
+                               const char *staff_id, struct dk_error *err)
+{
+    struct ret r;
+
+    return ready_to_reassign(store, tag, staff_id, &r, err);
+}
+
 int disposition_reassign(struct dk_store *store, const struct dk_config *cfg,
                          const struct dk_act *act, const char *tag,
                          const char *staff_id, struct dk_error *err)
@@ -1033,16 +1107,7 @@ int disposition_reassign(struct dk_store *store, const struct dk_config *cfg,
         rc = store_begin(store, err);
     if (rc != 0)
         return rc;
-    rc = find_received(store, 0, tag, &r, err);
-    if (rc == 0 && !r.known)
-        rc = dk_error_set(
-            err, DK_EINPUT,
-            "asset %s is not in the inventory: import it before reassigning it",
-            r.tag);
-    if (rc == 0)
-        rc = check_holder(store, staff_id, err);
-    if (rc == 0)
-        rc = need_wipe(store, &r, "reassigning", err);
+    rc = ready_to_reassign(store, tag, staff_id, &r, err);
     if (rc == 0)
         rc = settle(store, cfg, act, &r, DK_OUTCOME_REASSIGN, staff_id, err);
     if (rc == 0)
@@ -1119,6 +1184,26 @@ static bool level_ok(const char *level)
             strcmp(level, "destroy") == 0);
 }
 
+static int ready_to_recycle(struct dk_store *store, const char *tag,
+                            const char *level, struct ret *r,
+                            struct dk_error *err)
+{
+    if (!level_ok(level))
+        return dk_error_set(
+            err, DK_EINPUT,
+            "--level must be clear, purge or destroy (NIST SP 800-88), not '%s'",
+            level != NULL ? level : "");
+    return find_received(store, 0, tag, r, err);
+}
+
+int disposition_check_recycle(struct dk_store *store, const char *tag,
+                              const char *level, struct dk_error *err)
+{
+    struct ret r;
+
+    return ready_to_recycle(store, tag, level, &r, err);
+}
+
 int disposition_recycle(struct dk_store *store, const struct dk_config *cfg,
                         const struct dk_act *act, const char *tag,
                         const char *level, int64_t *manifest_id,
@@ -1128,16 +1213,11 @@ int disposition_recycle(struct dk_store *store, const struct dk_config *cfg,
     struct ret r;
     int rc = check_act(act, err);
 
-    if (rc == 0 && !level_ok(level))
-        rc = dk_error_set(
-            err, DK_EINPUT,
-            "--level must be clear, purge or destroy (NIST SP 800-88), not '%s'",
-            level != NULL ? level : "");
     if (rc == 0)
         rc = store_begin(store, err);
     if (rc != 0)
         return rc;
-    rc = find_received(store, 0, tag, &r, err);
+    rc = ready_to_recycle(store, tag, level, &r, err);
     if (rc == 0)
         rc = manifest_for_recycle(store, act, &manifest, err);
     if (rc == 0)
@@ -1214,6 +1294,31 @@ static int no_open_reservation(struct dk_store *store, const char *model,
     return rc;
 }
 
+/* spelled (size bytes) receives the inventory's spelling of model. */
+static int ready_to_reserve(struct dk_store *store, const char *model,
+                            const char *staff_id, char *spelled, size_t size,
+                            struct dk_error *err)
+{
+    int rc = check_field("the model", model, err);
+
+    if (rc == 0)
+        rc = known_model(store, model, spelled, size, err);
+    if (rc == 0)
+        rc = check_holder(store, staff_id, err);
+    if (rc == 0)
+        rc = no_open_reservation(store, spelled, staff_id, err);
+    return rc;
+}
+
+int disposition_check_reserve(struct dk_store *store, const char *model,
+                              const char *staff_id, struct dk_error *err)
+{
+    char spelled[256];
+
+    return ready_to_reserve(store, model, staff_id, spelled, sizeof(spelled),
+                            err);
+}
+
 int disposition_reserve(struct dk_store *store, const struct dk_act *act,
                         const char *model, const char *staff_id, int64_t *id,
                         struct dk_error *err)
@@ -1224,16 +1329,11 @@ int disposition_reserve(struct dk_store *store, const struct dk_act *act,
     int rc = check_act(act, err);
 
     if (rc == 0)
-        rc = check_field("the model", model, err);
-    if (rc == 0)
         rc = store_begin(store, err);
     if (rc != 0)
         return rc;
-    rc = known_model(store, model, spelled, sizeof(spelled), err);
-    if (rc == 0)
-        rc = check_holder(store, staff_id, err);
-    if (rc == 0)
-        rc = no_open_reservation(store, spelled, staff_id, err);
+    rc = ready_to_reserve(store, model, staff_id, spelled, sizeof(spelled),
+                          err);
     if (rc == 0)
         rc = exec_texts(
             store,
@@ -1375,6 +1475,29 @@ static int close_row(struct dk_store *store, const struct dk_act *act,
     return audit(store, act, "manifest closed", subject, details, err);
 }
 
+static int ready_to_close(struct dk_store *store, const char *vendor,
+                          const char *certificate, int64_t *manifest,
+                          struct dk_error *err)
+{
+    int rc = check_field("--vendor", vendor, err);
+
+    if (rc == 0)
+        rc = check_field("--certificate", certificate, err);
+    if (rc == 0)
+        rc = open_manifest_id(store, manifest, err);
+    return rc;
+}
+
+int disposition_check_manifest_close(struct dk_store *store,
+                                     const char *vendor,
+                                     const char *certificate,
+                                     struct dk_error *err)
+{
+    int64_t manifest = 0;
+
+    return ready_to_close(store, vendor, certificate, &manifest, err);
+}
+
 int disposition_manifest_close(struct dk_store *store, const struct dk_act *act,
                                const char *vendor, const char *certificate,
                                int (*sink)(const char *csv, size_t len,
@@ -1387,14 +1510,10 @@ int disposition_manifest_close(struct dk_store *store, const struct dk_act *act,
     int rc = check_act(act, err);
 
     if (rc == 0)
-        rc = check_field("--vendor", vendor, err);
-    if (rc == 0)
-        rc = check_field("--certificate", certificate, err);
-    if (rc == 0)
         rc = store_begin(store, err);
     if (rc != 0)
         return rc;
-    rc = open_manifest_id(store, &manifest, err);
+    rc = ready_to_close(store, vendor, certificate, &manifest, err);
     if (rc == 0)
         rc = disposition_manifest_csv(store, manifest, &csv, &len, err);
     if (rc == 0)

@@ -94,6 +94,29 @@ struct dk_act {
     const char *today; /* local date the proposal is judged on */
 };
 
+/* The checks below say, reading only, whether the act of the same name
+ * would be refused for these inputs, with the same code and message it
+ * would give: the command line runs them before the technician's PIN is
+ * asked, so that a mistyped tag or option records no login and changes
+ * nothing.  Each returns 0 when the act may go ahead (it checks again in
+ * its own transaction), DK_EINPUT or DK_ENOTFOUND naming what is wrong, or
+ * DK_EDB.  Who acts and when is not checked: that is the login's. */
+int disposition_check_wipe(struct dk_store *store, const char *tag,
+                           const char *method, const char *tool,
+                           struct dk_error *err);
+int disposition_check_reimage(struct dk_store *store, const char *tag,
+                              struct dk_error *err);
+int disposition_check_reassign(struct dk_store *store, const char *tag,
+                               const char *staff_id, struct dk_error *err);
+int disposition_check_recycle(struct dk_store *store, const char *tag,
+                              const char *level, struct dk_error *err);
+int disposition_check_reserve(struct dk_store *store, const char *model,
+                              const char *staff_id, struct dk_error *err);
+int disposition_check_manifest_close(struct dk_store *store,
+                                     const char *vendor,
+                                     const char *certificate,
+                                     struct dk_error *err);
+
 /* Record a data wipe of asset tag's received return: method (e.g.
  * "powerwash", "cryptographic erase") and tool (what ran it) as the
  * technician names them, 1 to 128 bytes of clean text.  DK_EINPUT naming
@@ -102,8 +125,8 @@ int disposition_wipe(struct dk_store *store, const struct dk_act *act,
                      const char *tag, const char *method, const char *tool,
                      struct dk_error *err);
 
-/* Reimage: back to stock.  Needs a wipe of this return (DK_EINPUT
- * otherwise).  The return becomes dispositioned 'reimage' with the reason
+/* Reimage: back to stock.  Needs the asset in the inventory and a wipe of
+ * this return (DK_EINPUT otherwise).  The return becomes dispositioned 'reimage' with the reason
  * (proposal followed or overridden, and its rule); the asset's status
  * becomes 'stock' and its assignee none. */
 int disposition_reimage(struct dk_store *store, const struct dk_config *cfg,

@@ -228,6 +228,47 @@ int ctl_bad_usage(const char *what)
     return 2;
 }
 
+int ctl_only_options(const struct dk_ctl *c, const char *verb,
+                     unsigned allowed)
+{
+    const struct dk_ctl_opts *o = &c->opt;
+    const struct {
+        unsigned bit;
+        bool given;
+        const char *name;
+    } opts[] = {
+        {DK_CTL_OPT_TECH, o->tech != NULL, "--tech"},
+        {DK_CTL_OPT_PIN_STDIN, o->pin_stdin, "--pin-stdin"},
+        {DK_CTL_OPT_CHARGER, o->charger != NULL, "--charger"},
+        {DK_CTL_OPT_CONDITION, o->condition != NULL, "--condition"},
+        {DK_CTL_OPT_NOTE, o->note != NULL, "--note"},
+        {DK_CTL_OPT_SCHOOL, o->school != NULL, "--school"},
+        {DK_CTL_OPT_VENDOR, o->vendor != NULL, "--vendor"},
+        {DK_CTL_OPT_CERTIFICATE, o->certificate != NULL, "--certificate"},
+        {DK_CTL_OPT_METHOD, o->method != NULL, "--method"},
+        {DK_CTL_OPT_TOOL, o->tool != NULL, "--tool"},
+        {DK_CTL_OPT_LEVEL, o->level != NULL, "--level"},
+        {DK_CTL_OPT_TO, o->to != NULL, "--to"},
+        {DK_CTL_OPT_OUT, o->out != NULL, "--out"},
+        {DK_CTL_OPT_FROM, o->from != NULL, "--from"},
+        {DK_CTL_OPT_UNTIL, o->until != NULL, "--until"},
+        {DK_CTL_OPT_NAME, o->name != NULL, "--name"},
+        {DK_CTL_OPT_BADGE, o->badge != NULL, "--badge"},
+        {DK_CTL_OPT_DAYS, o->days >= 0, "--days"},
+        {DK_CTL_OPT_CSV, c->csv, "--csv"},
+        {DK_CTL_OPT_MAP, c->n_maps > 0, "--map"},
+    };
+    char what[128];
+
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        if (opts[i].given && (opts[i].bit & allowed) == 0) {
+            snprintf(what, sizeof(what), "%s does not take %s", verb, opts[i].name);
+            return ctl_bad_usage(what);
+        }
+    }
+    return 0;
+}
+
 int ctl_open_store(const struct dk_ctl *c, bool must_exist, struct dk_store **out)
 {
     struct dk_error err = {{0}};
@@ -253,6 +294,8 @@ static int cmd_keygen(struct dk_ctl *c)
     struct dk_error err = {{0}};
     int rc;
 
+    if (ctl_only_options(c, "keygen", 0) != 0)
+        return 2;
     if (c->n_args != 1)
         return ctl_bad_usage("keygen takes no arguments");
     rc = receipt_keygen(c->cfg.signing_key, c->cfg.public_key, &err);
@@ -272,6 +315,8 @@ static int cmd_pubkey(struct dk_ctl *c)
                                        sodium_base64_VARIANT_ORIGINAL)];
     int rc;
 
+    if (ctl_only_options(c, "pubkey", 0) != 0)
+        return 2;
     if (c->n_args != 1)
         return ctl_bad_usage("pubkey takes no arguments");
     rc = receipt_load_public(c->cfg.public_key, pk, &err);
@@ -290,6 +335,8 @@ static int cmd_import(struct dk_ctl *c)
     enum dk_import_kind kind;
     int rc;
 
+    if (ctl_only_options(c, "import", DK_CTL_OPT_MAP) != 0)
+        return 2;
     if (c->n_args != 3)
         return ctl_bad_usage("import wants: import assets|staff|leavers FILE");
     if (strcmp(c->args[1], "assets") == 0)
@@ -392,6 +439,8 @@ static int cmd_verify(struct dk_ctl *c)
     int rc;
 
     memset(&v, 0, sizeof(v));
+    if (ctl_only_options(c, "verify", 0) != 0)
+        return 2;
     if (c->n_args < 2)
         return ctl_bad_usage("verify wants: verify FILE.png... or verify -");
     rc = receipt_load_public(c->cfg.public_key, v.pk, &err);
@@ -423,19 +472,24 @@ static int cmd_outbox(struct dk_ctl *c)
     struct dk_error err = {{0}};
     struct dk_store *store = NULL;
     const char *sub = c->n_args > 1 ? c->args[1] : "list";
+    bool list;
     int rc;
 
     if (c->n_args > 2 || (strcmp(sub, "list") != 0 && strcmp(sub, "send") != 0))
         return ctl_bad_usage("outbox wants: outbox [list|send]");
+    list = strcmp(sub, "list") == 0;
+    if (ctl_only_options(c, list ? "outbox list" : "outbox send",
+                         list ? DK_CTL_OPT_CSV : 0) != 0)
+        return 2;
     rc = store_open_existing(c->cfg.database, &store, &err);
-    if (rc == 0 && strcmp(sub, "list") == 0)
+    if (rc == 0 && list)
         rc = outbox_list(store, stdout, c->csv, &err);
     else if (rc == 0)
         rc = outbox_deliver_due(store, &c->cfg, &counts, &err);
     store_close(store);
     if (rc != 0)
         return ctl_fail(rc, &err);
-    if (strcmp(sub, "send") == 0)
+    if (!list)
         printf("%d sent, %d failed, %d to retry\n", counts.sent, counts.failed,
                counts.deferred);
     return 0;
@@ -450,6 +504,8 @@ static int cmd_audit(struct dk_ctl *c)
 
     if (c->n_args != 2 || strcmp(c->args[1], "verify") != 0)
         return ctl_bad_usage("audit wants: audit verify");
+    if (ctl_only_options(c, "audit verify", 0) != 0)
+        return 2;
     rc = store_open_existing(c->cfg.database, &store, &err);
     if (rc == 0)
         rc = audit_verify(store, &bad, &rows, &err);
@@ -553,6 +609,8 @@ static int cmd_decode(struct dk_ctl *c)
 {
     int status = 0;
 
+    if (ctl_only_options(c, "decode", DK_CTL_OPT_CSV) != 0)
+        return 2;
     if (c->n_args < 2)
         return ctl_bad_usage("decode wants: decode FILE...");
     if (c->csv)

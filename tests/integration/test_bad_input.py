@@ -2,6 +2,7 @@
 nothing: a malformed CSV, a garbage scan, a broken config."""
 
 import os
+import sqlite3
 import subprocess
 import unittest
 
@@ -100,6 +101,94 @@ class BadCommandLineTest(unittest.TestCase):
         proc = self.site.ctl("pubkey", "extra", check=False)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("pubkey takes no arguments", proc.stderr.decode())
+
+
+def dump(site):
+    """The whole database as SQL text, as sqlite3 .dump prints it."""
+    con = sqlite3.connect(site.db, timeout=10)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+class OptionNotTakenTest(unittest.TestCase):
+    """An option a verb does not take is refused by name before the verb
+    does anything; it is never silently dropped."""
+
+    PIN = b"4821\n"
+
+    def setUp(self):
+        self.site = Site()
+        self.site.ctl("import", "staff", os.path.join(FIXTURES, "staff.csv"))
+        self.site.ctl("import", "assets", os.path.join(FIXTURES, "assets.csv"))
+        self.site.ctl("tech", "add", "--name", "Pat Okafor", "--badge", "B-7", "--pin-stdin",
+                      stdin=self.PIN)
+
+    def tearDown(self):
+        self.site.cleanup()
+
+    def refused(self, args, message):
+        before = dump(self.site)
+        with open(os.path.join(self.site.dir, "receipt.pub"), "rb") as f:
+            key = f.read()
+        proc = self.site.ctl(*args, stdin=self.PIN, check=False)
+        self.assertEqual(proc.returncode, 2, (args, proc.stderr))
+        self.assertEqual(proc.stderr.decode(),
+                         "dropkioskctl: %s (see dropkioskctl --help)\n" % message, args)
+        self.assertEqual(proc.stdout, b"", args)
+        self.assertEqual(dump(self.site), before, args)
+        with open(os.path.join(self.site.dir, "receipt.pub"), "rb") as f:
+            self.assertEqual(f.read(), key, args)
+
+    def test_discrepancies_refuses_from(self):
+        self.refused(["discrepancies", "--from", "2024-01-01"],
+                     "discrepancies does not take --from")
+
+    def test_tech_list_refuses_level(self):
+        self.refused(["tech", "list", "--level", "purge"], "tech list does not take --level")
+
+    def test_receive_refuses_level_before_the_login(self):
+        self.refused(["receive", "104233", "--tech", "B-7", "--charger", "present",
+                      "--level", "purge", "--pin-stdin"], "receive does not take --level")
+
+    def test_audit_verify_refuses_level(self):
+        self.refused(["audit", "verify", "--level", "x"], "audit verify does not take --level")
+
+    def test_outbox_refuses_level(self):
+        self.refused(["outbox", "--level", "x"], "outbox list does not take --level")
+        self.refused(["outbox", "send", "--csv"], "outbox send does not take --csv")
+
+    def test_each_verb_names_the_option_it_does_not_take(self):
+        assets = os.path.join(FIXTURES, "assets.csv")
+        cases = [
+            (["keygen", "--csv"], "keygen does not take --csv"),
+            (["pubkey", "--to", "S100003"], "pubkey does not take --to"),
+            (["import", "assets", assets, "--csv"], "import does not take --csv"),
+            (["verify", "-", "--out", "x.txt"], "verify does not take --out"),
+            (["tech", "add", "--name", "Sam", "--badge", "B-2", "--tech", "B-7",
+              "--pin-stdin"], "tech add does not take --tech"),
+            (["tech", "disable", "T0001", "--note", "left"], "tech disable does not take --note"),
+            (["cleanout", "--school", "Lakeside", "--tech", "B-7", "--note", "x",
+              "--pin-stdin", "104233"], "cleanout does not take --note"),
+            (["discrepancies", "--map", "Tag=asset_tag"], "discrepancies does not take --map"),
+            (["report", "returns", "--days", "3"], "report does not take --days"),
+        ]
+        for args, message in cases:
+            self.refused(args, message)
+
+    def test_decode_refuses_level(self):
+        path = os.path.join(self.site.dir, "none.png")
+        proc = self.site.ctl("decode", path, "--level", "x", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.decode(),
+                         "dropkioskctl: decode does not take --level (see dropkioskctl "
+                         "--help)\n")
+
+    def test_options_a_verb_takes_still_work(self):
+        self.assertEqual(self.site.ctl("discrepancies", "--days", "3", "--csv").returncode, 0)
+        self.assertEqual(self.site.ctl("tech", "list", "--csv").returncode, 0)
+        self.assertEqual(self.site.ctl("outbox", "list", "--csv").returncode, 0)
 
 
 class BadScanTest(unittest.TestCase):

@@ -5,6 +5,7 @@ e-waste manifest, which closes into the CSV the vendor signs.  The audit
 chain verifies afterwards.  Bad input changes nothing."""
 
 import os
+import sqlite3
 import unittest
 
 from kiosk import FIXTURES, Site
@@ -164,6 +165,30 @@ class DisposeBadInputTest(unittest.TestCase):
                 for t in ("wipes", "manifests", "manifest_items", "reservations")] + \
             self.site.query("SELECT state FROM returns")
 
+    def dump(self):
+        """The whole database as SQL text (what sqlite3 .dump prints): the
+        audit trail, the logins in it and every table the verbs touch."""
+        con = sqlite3.connect(self.site.db, timeout=10)
+        try:
+            return list(con.iterdump())
+        finally:
+            con.close()
+
+    def tech(self, *args):
+        return self.site.ctl(*args, "--tech", "B-7", "--pin-stdin", stdin=PIN)
+
+    def assert_refused_unchanged(self, cases):
+        """Each case exits 2 naming what is wrong, prints nothing on stdout,
+        and leaves every row as it was: no 'tech login' audit row either,
+        since the refusal comes before the PIN is asked."""
+        before = self.dump()
+        for args, message in cases:
+            proc = self.site.ctl(*args, stdin=PIN, check=False)
+            self.assertEqual(proc.returncode, 2, (args, proc.stderr))
+            self.assertIn(message, proc.stderr.decode(), args)
+            self.assertEqual(proc.stdout, b"", args)
+            self.assertEqual(self.dump(), before, args)
+
     def test_bad_input_names_what_and_changes_nothing(self):
         before = self.counts()
         cases = [
@@ -179,12 +204,92 @@ class DisposeBadInputTest(unittest.TestCase):
             (["manifest", "close", "--tech", "B-7", "--vendor", "V", "--certificate", "1",
               "--pin-stdin"], 2, "no e-waste manifest is open"),
         ]
+        dumped = self.dump()
         for args, status, message in cases:
             proc = self.site.ctl(*args, stdin=PIN, check=False)
             self.assertEqual(proc.returncode, status, args)
             self.assertIn(message, proc.stderr.decode(), args)
             self.assertEqual(proc.stdout, b"", args)
         self.assertEqual(self.counts(), before)
+        self.assertEqual(self.dump(), dumped)
+
+    def test_reimage_of_a_tag_never_returned_records_no_login(self):
+        self.assert_refused_unchanged([
+            (["reimage", "999999", "--tech", "B-7", "--pin-stdin"],
+             "dropkioskctl: asset 999999 has never been returned\n"),
+        ])
+
+    def test_reimage_of_a_device_only_dropped_records_no_login(self):
+        self.site.query(
+            "INSERT INTO returns (asset_tag, site_id, kiosk_id, returned_at, charger_declared) "
+            "SELECT '104233', site_id, kiosk_id, '2026-04-01T14:00:00Z', 1 FROM returns "
+            "WHERE asset_tag = '104400'")
+        self.assert_refused_unchanged([
+            (["reimage", "104233", "--tech", "B-7", "--pin-stdin"],
+             "asset 104233 has not been received yet: a technician receives it first "
+             "(dropkioskctl receive 104233)"),
+        ])
+
+    def test_reimage_of_a_device_not_in_the_inventory_is_refused(self):
+        self.tech("cleanout", "--school", "Lakeside Elementary", "177777")
+        self.tech("wipe", "177777", "--method", "powerwash", "--tool", "Google Admin")
+        self.assert_refused_unchanged([
+            (["reimage", "177777", "--tech", "B-7", "--pin-stdin"],
+             "asset 177777 is not in the inventory: import it before reimaging it"),
+        ])
+        self.assertEqual(self.site.query(
+            "SELECT state FROM returns WHERE asset_tag = '177777'"), [("received",)])
+
+    def test_bad_words_to_acting_verbs_record_no_login(self):
+        self.assert_refused_unchanged([
+            (["wipe", "104400", "--tech", "B-7", "--method", "", "--tool", "GA",
+              "--pin-stdin"], "--method is missing"),
+            (["wipe", "104400", "--tech", "B-7", "--method", "dd", "--tool", "",
+              "--pin-stdin"], "--tool is missing"),
+            (["wipe", "999999", "--tech", "B-7", "--method", "dd", "--tool", "GA",
+              "--pin-stdin"], "asset 999999 has never been returned"),
+            (["reassign", "104400", "--tech", "B-7", "--to", "S999999", "--pin-stdin"],
+             "no staff member has the id 'S999999'"),
+            (["reassign", "104400", "--tech", "B-7", "--to", "S100003", "--pin-stdin"],
+             "asset 104400 has no data wipe recorded"),
+            (["recycle", "104400", "--tech", "B-7", "--level", "shred", "--pin-stdin"],
+             "--level must be clear, purge or destroy (NIST SP 800-88), not 'shred'"),
+            (["recycle", "999999", "--tech", "B-7", "--level", "purge", "--pin-stdin"],
+             "asset 999999 has never been returned"),
+            (["reserve", "Latitude 9999", "--tech", "B-7", "--to", "S100003",
+              "--pin-stdin"], "no asset in the inventory has the model 'Latitude 9999'"),
+            (["reserve", "Galaxy A54", "--tech", "B-7", "--to", "S999999", "--pin-stdin"],
+             "no staff member has the id 'S999999'"),
+            (["manifest", "close", "--tech", "B-7", "--vendor", "V", "--certificate", "1",
+              "--pin-stdin"], "no e-waste manifest is open"),
+            (["reimage", "104400", "--pin-stdin"],
+             "technician verbs need --tech ID (or badge)"),
+        ])
+
+    def test_second_manifest_close_records_no_login(self):
+        self.tech("recycle", "104400", "--level", "purge")
+        self.tech("manifest", "close", "--vendor", "V", "--certificate", "1")
+        self.assert_refused_unchanged([
+            (["manifest", "close", "--tech", "B-7", "--vendor", "V", "--certificate", "1",
+              "--pin-stdin"],
+             "dropkioskctl: no e-waste manifest is open (recycling a device opens one)\n"),
+            (["manifest", "close", "--tech", "B-7", "--vendor", "V", "--certificate", "",
+              "--pin-stdin"], "--certificate is missing"),
+        ])
+
+    def test_options_a_verb_does_not_take_are_refused(self):
+        self.assert_refused_unchanged([
+            (["dispose", "104400", "--level", "purge"], "dispose does not take --level"),
+            (["reimage", "104400", "--tech", "B-7", "--to", "S100003", "--pin-stdin"],
+             "reimage does not take --to"),
+            (["recycle", "104400", "--tech", "B-7", "--level", "purge", "--csv",
+              "--pin-stdin"], "recycle does not take --csv"),
+            (["reserve", "Galaxy A54", "--tech", "B-7", "--to", "S100003", "--days", "3",
+              "--pin-stdin"], "reserve does not take --days"),
+            (["manifest", "--vendor", "V"], "manifest show does not take --vendor"),
+            (["manifest", "close", "--tech", "B-7", "--vendor", "V", "--certificate", "1",
+              "--level", "purge", "--pin-stdin"], "manifest close does not take --level"),
+        ])
 
     def test_wrong_pin_is_refused_and_changes_nothing(self):
         before = self.counts()

@@ -2,6 +2,8 @@
 made from the fixtures, returns inserted as the kiosk would store them."""
 
 import os
+import shutil
+import sqlite3
 import subprocess
 import unittest
 
@@ -116,6 +118,60 @@ class ReportTest(unittest.TestCase):
         proc = self.site.ctl("--db", typo, "report", "chargers", check=False)
         self.assertEqual(proc.returncode, 2)
         self.assertFalse(os.path.exists(typo))
+
+    def dump(self, db):
+        con = sqlite3.connect(db, timeout=10)
+        try:
+            return list(con.iterdump())
+        finally:
+            con.close()
+
+    def test_out_writes_a_new_file(self):
+        path = os.path.join(self.site.dir, "chargers.csv")
+        proc = self.site.ctl("report", "chargers", "--csv", "--out", path)
+        self.assertEqual(proc.stdout, b"")
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "type,missing,unit_cost,cost\n"
+                                       "hotspot,1,35.00,35.00\n"
+                                       "phone,1,49.99,49.99\n"
+                                       "total,2,,84.99\n")
+
+    def test_out_refuses_an_existing_file_and_leaves_it(self):
+        path = os.path.join(self.site.dir, "signed.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("last month's report, signed\n")
+        before = self.dump(self.site.db)
+        proc = self.site.ctl("report", "returns", "--csv", "--out", path, check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.decode(),
+                         "dropkioskctl: %s already exists: name a new file with --out\n" % path)
+        self.assertEqual(proc.stdout, b"")
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "last month's report, signed\n")
+        self.assertEqual(self.dump(self.site.db), before)
+
+    def test_out_naming_the_database_leaves_it_whole(self):
+        copy = os.path.join(self.site.dir, "copy.db")
+        shutil.copyfile(self.site.db, copy)
+        before = self.dump(copy)
+        proc = self.site.ctl("--db", copy, "report", "returns", "--out", copy, check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("%s already exists" % copy, proc.stderr.decode())
+        self.assertTrue(os.path.exists(copy))
+        self.assertEqual(self.dump(copy), before)
+        self.assertEqual(self.site.query("SELECT count(*) FROM returns"), [(2,)])
+
+    def test_options_report_does_not_take_are_refused(self):
+        before = self.dump(self.site.db)
+        for option, value in (("--tech", "B-9"), ("--level", "purge"), ("--days", "3"),
+                              ("--to", "S100003")):
+            proc = self.site.ctl("report", "returns", option, value, check=False)
+            self.assertEqual(proc.returncode, 2, option)
+            self.assertEqual(proc.stderr.decode(),
+                             "dropkioskctl: report does not take %s (see dropkioskctl "
+                             "--help)\n" % option)
+            self.assertEqual(proc.stdout, b"", option)
+        self.assertEqual(self.dump(self.site.db), before)
 
 
 if __name__ == "__main__":

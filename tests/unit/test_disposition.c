@@ -827,6 +827,212 @@ test_dispositioned_return_cannot_be_dispositioned_again(void **state)
     assert_int_equal(query_int(f, "SELECT count(*) FROM manifests"), 0);
 }
 
+/* ---- the checks run before the login ---- */
+
+/* Rows written to the database so far, by any statement. */
+static int changes(struct fixture *f)
+{
+    return sqlite3_total_changes(f->store->db);
+}
+
+static void test_check_wipe_refuses_as_wipe_does_and_writes_nothing(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    int before;
+
+    add_return(f, "200001", "dropped", NULL);
+    add_return(f, "200005", "received", "good");
+    before = changes(f);
+    assert_int_equal(disposition_check_wipe(f->store, "999999", "powerwash",
+                                            "GA", &err),
+                     DK_ENOTFOUND);
+    assert_string_equal(err.msg, "asset 999999 has never been returned");
+    assert_int_equal(disposition_check_wipe(f->store, "200001", "powerwash",
+                                            "GA", &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg,
+                        "asset 200001 has not been received yet: a technician "
+                        "receives it first (dropkioskctl receive 200001)");
+    assert_int_equal(
+        disposition_check_wipe(f->store, "200005", "", "GA", &err), DK_EINPUT);
+    assert_string_equal(err.msg, "--method is missing");
+    assert_int_equal(disposition_check_wipe(f->store, "200005", "powerwash",
+                                            NULL, &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg, "--tool is missing");
+    assert_int_equal(disposition_check_wipe(f->store, "200005", "powerwash",
+                                            "GA", &err),
+                     0);
+    assert_int_equal(changes(f), before);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM wipes"), 0);
+}
+
+static void test_check_reimage_refuses_unknown_dropped_and_unwiped(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    int before;
+
+    add_return(f, "999999", "received", NULL);
+    add_return(f, "200001", "dropped", NULL);
+    add_return(f, "200005", "received", "good");
+    wipe(f, "999999");
+    before = changes(f);
+    assert_int_equal(disposition_check_reimage(f->store, "999998", &err),
+                     DK_ENOTFOUND);
+    assert_int_equal(disposition_check_reimage(f->store, "999999", &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg, "asset 999999 is not in the inventory: "
+                                 "import it before reimaging it");
+    assert_int_equal(disposition_check_reimage(f->store, "200001", &err),
+                     DK_EINPUT);
+    assert_non_null(strstr(err.msg, "has not been received yet"));
+    assert_int_equal(disposition_check_reimage(f->store, "200005", &err),
+                     DK_EINPUT);
+    assert_non_null(strstr(err.msg, "has no data wipe recorded"));
+    assert_int_equal(changes(f), before);
+    wipe(f, "200005");
+    assert_int_equal(disposition_check_reimage(f->store, "200005", &err), 0);
+}
+
+static void test_reimage_of_a_device_not_in_the_inventory_is_refused(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    int audit_rows;
+
+    add_return(f, "999999", "received", NULL);
+    wipe(f, "999999");
+    audit_rows = query_int(f, "SELECT count(*) FROM audit");
+    assert_int_equal(
+        disposition_reimage(f->store, &f->cfg, &tech1, "999999", &err),
+        DK_EINPUT);
+    assert_string_equal(err.msg, "asset 999999 is not in the inventory: "
+                                 "import it before reimaging it");
+    assert_int_equal(query_int(f, "SELECT count(*) FROM returns WHERE "
+                                  "state = 'received'"),
+                     1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM audit"), audit_rows);
+}
+
+static void test_check_reassign_refuses_staff_before_anything_is_written(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    int before;
+
+    add_return(f, "200001", "received", "good");
+    wipe(f, "200001");
+    before = changes(f);
+    assert_int_equal(
+        disposition_check_reassign(f->store, "200001", "S999999", &err),
+        DK_EINPUT);
+    assert_string_equal(err.msg, "no staff member has the id 'S999999'");
+    assert_int_equal(
+        disposition_check_reassign(f->store, "200001", "S100009", &err),
+        DK_EINPUT);
+    assert_string_equal(err.msg,
+                        "staff member S100009 left the district on 2026-06-30");
+    assert_int_equal(disposition_check_reassign(f->store, "200001", "", &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg, "the staff id is missing");
+    assert_int_equal(
+        disposition_check_reassign(f->store, "200001", "S100003", &err), 0);
+    assert_int_equal(changes(f), before);
+}
+
+static void test_check_recycle_refuses_level_and_state(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    int before;
+
+    add_return(f, "200004", "received", "damaged");
+    add_return(f, "200005", "dropped", NULL);
+    before = changes(f);
+    assert_int_equal(
+        disposition_check_recycle(f->store, "200004", "shred", &err),
+        DK_EINPUT);
+    assert_string_equal(
+        err.msg, "--level must be clear, purge or destroy (NIST SP 800-88), "
+                 "not 'shred'");
+    assert_int_equal(
+        disposition_check_recycle(f->store, "200005", "purge", &err),
+        DK_EINPUT);
+    assert_non_null(strstr(err.msg, "has not been received yet"));
+    assert_int_equal(
+        disposition_check_recycle(f->store, "200004", "destroy", &err), 0);
+    assert_int_equal(changes(f), before);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM manifests"), 0);
+}
+
+static void test_check_reserve_refuses_model_staff_and_duplicate(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    int before;
+
+    reserve(f, "Latitude 5420", "S100003");
+    before = changes(f);
+    assert_int_equal(disposition_check_reserve(f->store, "Latitude 9999",
+                                               "S100004", &err),
+                     DK_EINPUT);
+    assert_string_equal(
+        err.msg, "no asset in the inventory has the model 'Latitude 9999'");
+    assert_int_equal(disposition_check_reserve(f->store, "Latitude 5420",
+                                               "S999999", &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg, "no staff member has the id 'S999999'");
+    assert_int_equal(disposition_check_reserve(f->store, "latitude 5420",
+                                               "S100003", &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg,
+                        "S100003 already has an open reservation (#1) for "
+                        "Latitude 5420");
+    assert_int_equal(disposition_check_reserve(f->store, "Latitude 5420",
+                                               "S100004", &err),
+                     0);
+    assert_int_equal(changes(f), before);
+}
+
+static void test_check_manifest_close_refuses_fields_and_no_open_manifest(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    int before = changes(f);
+
+    assert_int_equal(disposition_check_manifest_close(f->store, "GreenCycle",
+                                                      "CD-1", &err),
+                     DK_ENOTFOUND);
+    assert_string_equal(
+        err.msg, "no e-waste manifest is open (recycling a device opens one)");
+    assert_int_equal(changes(f), before);
+    add_return(f, "200004", "received", "damaged");
+    assert_int_equal(disposition_recycle(f->store, &f->cfg, &tech1, "200004",
+                                         "destroy", NULL, &err),
+                     0);
+    before = changes(f);
+    assert_int_equal(
+        disposition_check_manifest_close(f->store, "", "CD-1", &err),
+        DK_EINPUT);
+    assert_string_equal(err.msg, "--vendor is missing");
+    assert_int_equal(
+        disposition_check_manifest_close(f->store, "GreenCycle", "C\nD", &err),
+        DK_EINPUT);
+    assert_string_equal(
+        err.msg, "--certificate holds control characters or invalid UTF-8");
+    assert_int_equal(disposition_check_manifest_close(f->store, "GreenCycle",
+                                                      "CD-1", &err),
+                     0);
+    assert_int_equal(changes(f), before);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -860,6 +1066,13 @@ int main(void)
         T(test_reserve_refuses_unknown_model_and_duplicates),
         T(test_acts_write_audit_rows_in_order),
         T(test_dispositioned_return_cannot_be_dispositioned_again),
+        T(test_check_wipe_refuses_as_wipe_does_and_writes_nothing),
+        T(test_check_reimage_refuses_unknown_dropped_and_unwiped),
+        T(test_reimage_of_a_device_not_in_the_inventory_is_refused),
+        T(test_check_reassign_refuses_staff_before_anything_is_written),
+        T(test_check_recycle_refuses_level_and_state),
+        T(test_check_reserve_refuses_model_staff_and_duplicate),
+        T(test_check_manifest_close_refuses_fields_and_no_open_manifest),
     };
 
     return cmocka_run_group_tests_name("disposition", tests, NULL, NULL);
