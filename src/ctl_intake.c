@@ -146,8 +146,8 @@ static void print_received(const struct dk_intake_result *r,
     const char *model = r->known ? r->model : "not in the inventory";
 
     if (r->outcome == DK_INTAKE_WALK_IN) {
-        printf("Walk-in: asset %s (%s) was never dropped at a kiosk.\n", r->tag,
-               model);
+        printf("Walk-in: asset %s (%s) has no open return: recorded as a walk-in.\n",
+               r->tag, model);
         printf("Recorded as return %lld, received, flagged for review: %s.\n",
                (long long)r->return_id, charger_words(r));
     } else
@@ -157,11 +157,12 @@ static void print_received(const struct dk_intake_result *r,
     print_mail(r);
 }
 
-/* The refusal code rc as an exit status, its reason printed. */
+/* The refusal code rc as an exit status, its reason printed.  A device
+ * already received or recycled is a clean "no" (1), not a failure. */
 static int receive_refused(int rc, const struct dk_error *err)
 {
     fprintf(stderr, "dropkioskctl: %s\n", err->msg);
-    return rc == -EALREADY ? 1 : dk_exit_status(rc);
+    return rc == -EALREADY || rc == -EPERM ? 1 : dk_exit_status(rc);
 }
 
 int ctl_receive(struct dk_ctl *c)

@@ -144,7 +144,8 @@ int ctl_login(struct dk_store *store, const struct dk_ctl *c, char *pin,
               struct dk_tech *tech)
 {
     struct dk_error err = {{0}};
-    int rc = tech_login(store, c->opt.tech, pin, time(NULL), tech, &err);
+    int rc =
+        tech_login(store, c->opt.tech, pin, "cli", time(NULL), tech, &err);
 
     sodium_memzero(pin, DK_CTL_PIN_MAX);
     if (rc == 0)

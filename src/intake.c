@@ -34,7 +34,8 @@ struct device {
     bool known;
 };
 
-/* The device's latest return not yet dispositioned. */
+/* The device's return not yet dispositioned: one still 'received' when
+ * there is one, else the newest 'dropped'. */
 struct open_return {
     bool found;
     int64_t id;
@@ -207,7 +208,10 @@ static int latest_return(struct intake_ctx *x, const char *tag,
         "coalesce(s.name, r.site_id) FROM returns r "
         "LEFT JOIN sites s ON s.id = r.site_id "
         "WHERE r.asset_tag = ? AND r.state IN ('dropped', 'received') "
-        "ORDER BY r.id DESC LIMIT 1",
+        /* A received return not yet dispositioned means the device is
+         * already with OIIT, whatever newer drop the kiosk took since:
+         * taking that drop would receive and disposition it twice. */
+        "ORDER BY r.state = 'received' DESC, r.id DESC LIMIT 1",
         &st, err);
 
     if (rc != 0)
@@ -548,6 +552,27 @@ static int receive_new(struct intake_ctx *x, const struct device *dev,
                         dev->asset.tag, details, err);
 }
 
+/* A recycled device went to the e-waste vendor on a manifest; if it turns
+ * up again it must not be received and so reassigned or reimaged back into
+ * use. */
+static int refuse_recycled(struct intake_ctx *x, const char *tag,
+                           struct dk_error *err)
+{
+    int64_t manifest = 0;
+    int rc = inventory_recycled(x->store, tag, &manifest, err);
+
+    if (rc <= 0)
+        return rc;
+    if (manifest > 0)
+        return dk_error_set(
+            err, -EPERM,
+            "asset %s was recycled on manifest %lld; it cannot come back into use",
+            tag, (long long)manifest);
+    return dk_error_set(err, -EPERM,
+                        "asset %s was recycled; it cannot come back into use",
+                        tag);
+}
+
 /* Every reason to refuse the item, found without writing anything: 0 with
  * dev and r filled in. */
 static int plan(struct intake_ctx *x, const struct dk_scan *scan,
@@ -556,6 +581,8 @@ static int plan(struct intake_ctx *x, const struct dk_scan *scan,
 {
     int rc = resolve(x, scan, dev, err);
 
+    if (rc == 0)
+        rc = refuse_recycled(x, dev->asset.tag, err);
     if (rc == 0)
         rc = latest_return(x, dev->asset.tag, r, err);
     if (rc != 0)
@@ -568,7 +595,7 @@ static int plan(struct intake_ctx *x, const struct dk_scan *scan,
     if (!r->found && x->school == NULL && item->charger == DK_CHARGER_DEFAULT)
         return dk_error_set(
             err, DK_EINPUT,
-            "asset %s was never dropped at a kiosk: give --charger present or missing",
+            "asset %s has no open return: give --charger present or missing to record a walk-in",
             dev->asset.tag);
     return 0;
 }

@@ -83,7 +83,10 @@ int intake_check_item(const struct dk_config *cfg,
  *   DK_EINPUT     the item fails intake_check_item, or a walk-in has no
  *                 charger answer;
  *   DK_ENOTFOUND  a serial (or other text) no device has;
- *   -EALREADY     the device's latest return is already received.
+ *   -EPERM        the device was recycled (inventory_recycled): it cannot
+ *                 come back into use;
+ *   -EALREADY     a return of the device is received and not yet
+ *                 dispositioned (even when a newer drop is waiting).
  * DK_EDB on a database failure.  Runs its own transaction: none may be
  * open.  A confirmation the mail layer cannot compose (a malformed staff
  * address) does not undo the receive: it is logged and res->mail_problem
@@ -95,8 +98,9 @@ int intake_receive(struct dk_store *store, const struct dk_config *cfg,
 
 /* The refusals intake_receive would give for item, found without writing
  * anything, so a front end can say them before asking for a PIN (and
- * recording a login).  0, DK_EINPUT, DK_ENOTFOUND, -EALREADY or DK_EDB as
- * intake_receive.  Only a later writer can make the real receive differ. */
+ * recording a login).  0, DK_EINPUT, DK_ENOTFOUND, -EPERM, -EALREADY or
+ * DK_EDB as intake_receive.  Only a later writer can make the real receive
+ * differ. */
 int intake_check_receive(struct dk_store *store, const struct dk_config *cfg,
                          const struct dk_intake_item *item,
                          struct dk_error *err);
@@ -112,7 +116,8 @@ struct dk_cleanout_counts {
     int cleaned_out; /* new returns, returned and received at once */
     int received;    /* were already dropped at a kiosk: received as usual */
     int unknown;     /* of those, not in the inventory (flagged, still taken) */
-    int refused;     /* already received, or no device has that serial */
+    int refused;     /* recycled, already received, or no device has that
+                        serial */
 };
 
 /* Clean out a cart: each of the n scans (tags, serials or IMEIs) in its
@@ -124,8 +129,8 @@ struct dk_cleanout_counts {
  * (flag_unknown_asset) as the kiosk does.  fn (may be NULL) hears of
  * every device in turn: its index, 0 or its refusal code (as
  * intake_receive's), the result (when 0) and the reason (when not).  A
- * device refused (already received, a serial nobody has) is counted and
- * the cart goes on.  Returns DK_EINPUT when the school or the options are
+ * device refused (recycled, already received, a serial nobody has) is
+ * counted and the cart goes on.  Returns DK_EINPUT when the school or the options are
  * bad (nothing done), DK_EDB when the database fails (the devices before it
  * stay recorded), else 0.  counts may be NULL. */
 int intake_cleanout(struct dk_store *store, const struct dk_config *cfg,

@@ -98,8 +98,10 @@ int inventory_open_return(struct dk_store *store, const char *tag, char *when, s
 {
     sqlite3_stmt *st = NULL;
     int rc = store_prepare(store,
-                           "SELECT returned_at FROM returns WHERE asset_tag = ? AND "
-                           "state = 'dropped' ORDER BY id DESC LIMIT 1",
+                           "SELECT state = 'received', coalesce(received_at, returned_at) "
+                           "FROM returns WHERE asset_tag = ? AND "
+                           "state IN ('dropped', 'received') "
+                           "ORDER BY state = 'received' DESC, id DESC LIMIT 1",
                            &st, err);
 
     if (rc != 0)
@@ -107,10 +109,34 @@ int inventory_open_return(struct dk_store *store, const char *tag, char *when, s
     sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
     rc = step_one(store, st, err);
     if (rc == 0) {
-        copy_col(when, size, st, 0);
-        rc = 1;
+        rc = sqlite3_column_int(st, 0) ? DK_RETURN_RECEIVED : DK_RETURN_DROPPED;
+        copy_col(when, size, st, 1);
     } else if (rc == DK_ENOTFOUND) {
-        rc = 0;
+        rc = DK_RETURN_NONE;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int inventory_recycled(struct dk_store *store, const char *tag, int64_t *manifest,
+                       struct dk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_prepare(store,
+                           "SELECT EXISTS (SELECT 1 FROM assets WHERE tag = ?1 AND "
+                           "status = 'recycled'), (SELECT max(i.manifest_id) FROM "
+                           "manifest_items i JOIN returns r ON r.id = i.return_id "
+                           "WHERE r.asset_tag = ?1)",
+                           &st, err);
+
+    *manifest = 0;
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+    rc = step_one(store, st, err);
+    if (rc == 0) {
+        *manifest = sqlite3_column_int64(st, 1);
+        rc = sqlite3_column_int(st, 0) != 0 || *manifest > 0;
     }
     sqlite3_finalize(st);
     return rc;

@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Text fields hold up to 255 bytes, the most an import accepts, so nothing
  * read back from the store is ever cut. */
@@ -46,10 +47,26 @@ int inventory_find_staff(struct dk_store *store, const char *key, struct dk_staf
  * email or name, ignoring case). */
 bool inventory_is_assignee(const struct dk_asset *a, const struct dk_staff *s);
 
-/* Whether tag has a return still waiting for a technician ('dropped').
- * 1 with its UTC time in when (at least 32 bytes), 0 when not, DK_EDB. */
+enum dk_open_return {
+    DK_RETURN_NONE = 0,     /* every return of the tag is dispositioned */
+    DK_RETURN_DROPPED = 1,  /* waiting for a technician */
+    DK_RETURN_RECEIVED = 2, /* with OIIT: received, not yet dispositioned */
+};
+
+/* Whether tag has a return not yet dispositioned.  DK_RETURN_RECEIVED with
+ * its received time (UTC) in when when one is 'received' (it wins over a
+ * 'dropped' one: the device is with OIIT), else DK_RETURN_DROPPED with its
+ * drop time, else DK_RETURN_NONE; DK_EDB.  when holds at least 32 bytes. */
 int inventory_open_return(struct dk_store *store, const char *tag, char *when, size_t size,
                           struct dk_error *err);
+
+/* Whether the device tagged tag was recycled: its asset status is
+ * 'recycled', or one of its returns is on an e-waste manifest (which also
+ * covers a tag the inventory lacks, and an import that later rewrote the
+ * status).  1 with the newest such manifest's id in *manifest (0 when none
+ * is on record), 0 when not recycled, DK_EDB. */
+int inventory_recycled(struct dk_store *store, const char *tag, int64_t *manifest,
+                       struct dk_error *err);
 
 /* Make sure the site and kiosk rows exist and carry the configured names.
  * Call inside a transaction or alone; 0 or DK_EDB. */

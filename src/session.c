@@ -570,6 +570,9 @@ static bool resolve_device(struct dk_session *s, const struct dk_scan *scan,
     return true;
 }
 
+/* A device received and not yet dispositioned is with OIIT as surely as
+ * one still waiting in the bin: a second drop would be received and
+ * dispositioned twice. */
 static bool already_returned(struct dk_session *s, const char *tag)
 {
     struct dk_error err = {{0}};
@@ -580,10 +583,38 @@ static bool already_returned(struct dk_session *s, const char *tag)
         log_error("cannot check earlier returns of %s: %s", tag, err.msg);
         return false;
     }
-    if (rc == 1)
+    if (rc == DK_RETURN_DROPPED)
         say(s, "Asset %s was already returned (%s) and is waiting for a technician. "
                "No second return is recorded.",
             tag, when);
+    else if (rc == DK_RETURN_RECEIVED)
+        say(s, "Asset %s is with OIIT already (received %s). No second return is recorded.",
+            tag, when);
+    return rc != DK_RETURN_NONE;
+}
+
+/* A recycled device went to the e-waste vendor and must not come back
+ * into use through the bin.  The screen says so without anything about
+ * who held it; nothing is recorded.  true (having told the person) when
+ * the device is refused, including when the kiosk cannot tell. */
+static bool recycled(struct dk_session *s, const char *tag)
+{
+    struct dk_error err = {{0}};
+    int64_t manifest = 0;
+    int rc = inventory_recycled(s->deps.store, tag, &manifest, &err);
+
+    if (rc < 0) {
+        log_error("cannot check whether %s was recycled: %s", tag, err.msg);
+        say(s, "Sorry, the kiosk cannot look that up right now. Please try again.");
+        return true;
+    }
+    if (rc == 1) {
+        log_warn("refused a drop of asset %s: recycled (manifest %lld)", tag,
+                 (long long)manifest);
+        say(s, "Asset %s was recycled and cannot be returned here. Please take it to the "
+               "OIIT service desk.",
+            tag);
+    }
     return rc == 1;
 }
 
@@ -592,6 +623,8 @@ static void device_scanned(struct dk_session *s, const struct dk_scan *scan)
     struct dk_visit_item *it = &s->pending;
 
     if (!resolve_device(s, scan, it))
+        return;
+    if (recycled(s, it->asset.tag))
         return;
     if (!receipt_has_room(s, it)) {
         say(s, "This visit holds as many devices as one receipt can list. Scan DONE, then "

@@ -382,9 +382,31 @@ static int refuse_early(struct dk_store *store, const struct dk_tech *t,
     return 0;
 }
 
+/* A badge or id nobody has.  What was typed may be a PIN keyed into the
+ * badge field, so neither the audit row nor the message holds it: only its
+ * length, which is enough to tell a slip from a badge that was never
+ * issued.  The row's actor is the program the attempt came through; no
+ * technician is known, and it was not necessarily the kiosk. */
+static int unknown_badge(struct dk_store *store, const char *caller,
+                         size_t typed, struct dk_error *err)
+{
+    struct dk_error dberr = {{0}};
+    char details[64];
+    int rc;
+
+    snprintf(details, sizeof(details), "no technician has it (%zu bytes)",
+             typed);
+    rc = audit_append(store, caller != NULL ? caller : "unknown",
+                      "tech login failed", "unknown badge", details, &dberr);
+    if (rc != 0)
+        return dk_error_set(err, rc, "%s", dberr.msg);
+    return dk_error_set(err, DK_ENOTFOUND,
+                        "no technician has that badge or id");
+}
+
 static int check_pin(struct dk_store *store, const char *badge_or_id,
-                     const char *pin, time_t now, struct dk_tech *out,
-                     struct dk_error *err)
+                     const char *pin, const char *caller, time_t now,
+                     struct dk_tech *out, struct dk_error *err)
 {
     char hash[crypto_pwhash_STRBYTES];
     char actor[32];
@@ -392,13 +414,8 @@ static int check_pin(struct dk_store *store, const char *badge_or_id,
     int rc;
 
     rc = tech_find(store, badge_or_id, &t, err);
-    if (rc == DK_ENOTFOUND) {
-        struct dk_error dberr = {{0}};
-        int arc = audit_append(store, "kiosk", "tech login failed", badge_or_id,
-                               "unknown badge or id", &dberr);
-
-        return arc != 0 ? dk_error_set(err, arc, "%s", dberr.msg) : rc;
-    }
+    if (rc == DK_ENOTFOUND)
+        return unknown_badge(store, caller, strlen(badge_or_id), err);
     if (rc != 0)
         return rc;
     snprintf(actor, sizeof(actor), "tech:%s", t.id);
@@ -425,7 +442,8 @@ static int check_pin(struct dk_store *store, const char *badge_or_id,
 }
 
 int tech_login(struct dk_store *store, const char *badge_or_id, const char *pin,
-               time_t now, struct dk_tech *out, struct dk_error *err)
+               const char *actor, time_t now, struct dk_tech *out,
+               struct dk_error *err)
 {
     struct dk_error cerr = {{0}};
     int rc;
@@ -441,7 +459,7 @@ int tech_login(struct dk_store *store, const char *badge_or_id, const char *pin,
     rc = store_begin(store, err);
     if (rc != 0)
         return rc;
-    rc = check_pin(store, badge_or_id, pin, now, out, err);
+    rc = check_pin(store, badge_or_id, pin, actor, now, out, err);
 
     /* A refusal is committed too: the run of wrong PINs and its audit rows
      * must survive the caller giving up. */

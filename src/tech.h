@@ -58,12 +58,15 @@ int tech_disable(struct dk_store *store, const char *id, const char *actor,
 int tech_find(struct dk_store *store, const char *badge_or_id,
               struct dk_tech *out, struct dk_error *err);
 
-/* Check a PIN at time now and record the attempt.  On success *out is the
- * technician, the run of wrong PINs is forgotten and a "tech login" audit
- * row is written (actor "tech:ID").  Refusals, each with the reason in err
- * and a "tech login failed" audit row (actor "tech:ID", or "kiosk" for a
- * badge or id nobody has):
- *   DK_ENOTFOUND  no technician has that badge or id;
+/* Check a PIN at time now and record the attempt.  actor names the program
+ * the attempt came through ("cli"; NULL is recorded as "unknown").  On
+ * success *out is the technician, the run of wrong PINs is forgotten and a
+ * "tech login" audit row is written (actor "tech:ID").  Refusals, each with
+ * the reason in err and a "tech login failed" audit row (actor "tech:ID"):
+ *   DK_ENOTFOUND  no technician has that badge or id.  What was typed may
+ *                 be a PIN, so it is neither echoed in err ("no technician
+ *                 has that badge or id") nor stored: the row has actor
+ *                 actor, subject "unknown badge" and only its length;
  *   DK_EPERM      the account is disabled;
  *   DK_ETEMP      the account is locked (until a time given in err), or
  *                 this wrong PIN was the fifth in a row and locked it (a
@@ -72,7 +75,8 @@ int tech_find(struct dk_store *store, const char *badge_or_id,
  * DK_EDB on a database failure.  Runs its own transaction (none may be
  * open), so a refusal is on disk even though the caller goes no further. */
 int tech_login(struct dk_store *store, const char *badge_or_id, const char *pin,
-               time_t now, struct dk_tech *out, struct dk_error *err);
+               const char *actor, time_t now, struct dk_tech *out,
+               struct dk_error *err);
 
 /* Print every technician (id, name, badge, status at time now: active,
  * disabled or "locked until ...", created) as an aligned table, or as CSV

@@ -121,7 +121,8 @@ class ReceiveTest(IntakeTest):
     def test_walk_in_is_received_flagged_and_listed(self):
         out = self.ctl("receive", "104400", "--tech", "B-1001", "--charger", "present")
         self.assertEqual(out.stdout.decode(),
-                         "Walk-in: asset 104400 (Galaxy A54) was never dropped at a kiosk.\n"
+                         "Walk-in: asset 104400 (Galaxy A54) has no open return: recorded "
+                         "as a walk-in.\n"
                          "Recorded as return 1, received, flagged for review: charger "
                          "present.\n")
         self.assertEqual(
@@ -141,8 +142,8 @@ class ReceiveTest(IntakeTest):
         out = self.ctl("receive", "104400", "--tech", "B-1001", check=False)
         self.assertEqual(out.returncode, 2)
         self.assertEqual(out.stderr.decode(),
-                         "dropkioskctl: asset 104400 was never dropped at a kiosk: give "
-                         "--charger present or missing\n")
+                         "dropkioskctl: asset 104400 has no open return: give --charger "
+                         "present or missing to record a walk-in\n")
         self.assertEqual(self.site.query("SELECT count(*) FROM returns"), [(0,)])
 
 
@@ -223,6 +224,19 @@ class LockoutTest(IntakeTest):
         self.assertEqual(self.site.query("SELECT count(*) FROM audit WHERE details LIKE "
                                          "'%000000%' OR details LIKE ?", "%" + PIN + "%"),
                          [(0,)])
+        self.audit_ok()
+
+    def test_pin_typed_as_the_badge_is_not_kept(self):
+        before = self.last_audit_id()
+        out = self.ctl("receive", "104400", "--tech", "2222", "--charger", "present",
+                       pin="2222", check=False)
+        self.assertEqual(out.returncode, 2)
+        self.assertEqual(out.stderr.decode(),
+                         "dropkioskctl: no technician has that badge or id\n")
+        self.assertEqual(self.audit_actions(before),
+                         [("cli", "tech login failed", "unknown badge")])
+        self.assertEqual(self.site.query("SELECT count(*) FROM audit WHERE actor || action || "
+                                         "subject || details LIKE '%2222%'"), [(0,)])
         self.audit_ok()
 
     def test_disabled_technician_is_refused(self):

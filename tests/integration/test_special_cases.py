@@ -1,5 +1,6 @@
 """Each special path of a visit: desktops, unknown tags, devices already
-returned, cancelling, the idle timeout, two scanners and an unplugged one."""
+returned, received or recycled, cancelling, the idle timeout, two scanners
+and an unplugged one."""
 
 import email
 import email.policy
@@ -142,6 +143,62 @@ class UnknownAndRepeatTest(SpecialCaseTest):
         k.scan(b"\r\r", wait=False)  # bare terminators: no scan at all
         k.scan("104400")
         k.expect("Please answer first: is the charger for asset 104233 in the bag\\?")
+
+
+class BackWithOiitTest(SpecialCaseTest):
+    """Devices that must not be dropped again: one recycled onto an e-waste
+    manifest, and one received by a technician but not yet dispositioned."""
+
+    PIN = b"4821\n"
+
+    def setUp(self):
+        super().setUp()
+        self.site.ctl("tech", "add", "--name", "Pat Okafor", "--badge", "B-7",
+                      "--pin-stdin", stdin=self.PIN)
+
+    def tech(self, *args, check=True):
+        return self.site.ctl(*args, "--tech", "B-7", "--pin-stdin", stdin=self.PIN,
+                             check=check)
+
+    def recycle_the_phone(self):
+        self.tech("receive", "104400", "--charger", "present", "--condition", "damaged")
+        out = self.tech("recycle", "104400", "--level", "destroy")
+        self.assertTrue(out.stdout.startswith(b"104400: recycled"), out.stdout)
+
+    def test_recycled_device_is_refused_at_the_kiosk(self):
+        self.recycle_the_phone()
+        counts = "SELECT (SELECT count(*) FROM returns), (SELECT count(*) FROM audit), " \
+                 "(SELECT count(*) FROM outbox), (SELECT count(*) FROM receipts)"
+        before = self.site.query(counts)
+        k = self.kiosk
+        k.scan("104400")
+        refusal = k.expect(r"Asset 104400 was recycled and cannot be returned here\. Please "
+                           r"take it to the OIIT service desk\.\n")
+        self.assertNotIn("Galaxy", refusal.string[refusal.start():])
+        k.type("DONE")
+        k.expect("Nothing scanned yet.")
+        self.assertEqual(self.site.query(counts), before)
+        self.assertEqual(self.site.query("SELECT state FROM returns WHERE asset_tag = "
+                                         "'104400'"), [("dispositioned",)])
+
+    def test_recycled_device_is_refused_by_receive(self):
+        self.recycle_the_phone()
+        out = self.tech("receive", "104400", "--charger", "present", check=False)
+        self.assertEqual(out.returncode, 1)
+        self.assertEqual(out.stderr.decode(),
+                         "dropkioskctl: asset 104400 was recycled on manifest 1; it cannot "
+                         "come back into use\n")
+        self.assertEqual(self.site.query("SELECT count(*) FROM returns"), [(1,)])
+
+    def test_received_device_is_with_oiit_already(self):
+        self.tech("receive", "104400", "--charger", "present", "--condition", "good")
+        k = self.kiosk
+        k.scan("104400")
+        k.expect(r"Asset 104400 is with OIIT already \(received 20[0-9T:-]+Z\)\. No second "
+                 r"return is recorded\.")
+        k.type("DONE")
+        k.expect("Nothing scanned yet.")
+        self.assertEqual(self.site.query("SELECT state FROM returns"), [("received",)])
 
 
 class DoubleReadTest(SpecialCaseTest):

@@ -335,8 +335,8 @@ static void test_receive_walk_in_needs_a_charger_answer(void **state)
     char buf[64];
 
     assert_int_equal(receive(f, "104500", DK_CHARGER_DEFAULT, "good", &res, &err), DK_EINPUT);
-    assert_string_equal(err.msg, "asset 104500 was never dropped at a kiosk: give --charger "
-                                 "present or missing");
+    assert_string_equal(err.msg, "asset 104500 has no open return: give --charger present or "
+                                 "missing to record a walk-in");
     rows(f, "SELECT count(*) || ' ' || (SELECT count(*) FROM audit) || ' ' || "
             "(SELECT count(*) FROM sites) FROM returns",
          buf, sizeof(buf));
@@ -412,6 +412,163 @@ static void test_check_receive_finds_refusals_without_writing(void **state)
     assert_string_equal(buf, "3 0\n");
     assert_int_equal(receive(f, "104233", DK_CHARGER_DEFAULT, NULL, &res, &err), 0);
     assert_int_equal(intake_check_receive(f->store, &f->cfg, &dropped, &err), -EALREADY);
+}
+
+/* Asset 104500 came back once before (return 4, received by T0002 and
+ * recycled onto e-waste manifest 7); the asset is marked recycled. */
+static const char recycled_104500[] =
+    "INSERT INTO returns (id, asset_tag, site_id, kiosk_id, returned_at, charger_declared,"
+    " state, received_at, technician, disposition) VALUES (4, '104500', 'bolling',"
+    " 'bolling-lobby-1', '2025-11-03T15:00:00Z', 1, 'dispositioned',"
+    " '2025-11-04T15:00:00Z', 'T0002', 'recycle');"
+    "INSERT INTO manifests (id, opened_at) VALUES (7, '2025-11-05T09:00:00Z');"
+    "INSERT INTO manifest_items (manifest_id, return_id, level, technician, added_at)"
+    " VALUES (7, 4, 'destroy', 'T0002', '2025-11-05T09:00:00Z');"
+    "UPDATE assets SET status = 'recycled', assignee = NULL WHERE tag = '104500';";
+
+/* Return 5: 104500 dropped at the kiosk by S100001, who asked for a receipt
+ * by email, after whatever return 4 was. */
+static const char dropped_104500[] =
+    "INSERT INTO receipts (id, created_at, return_ids, payload, channels, recipients)"
+    " VALUES ('R-DDDDDDDD4', '2025-12-31T12:00:00Z', '5', 'p', 'screen,email',"
+    " 'maria.pena@example.org');"
+    "INSERT INTO returns (id, asset_tag, returned_by, site_id, kiosk_id, returned_at,"
+    " charger_declared, receipt_id) VALUES (5, '104500', 'S100001', 'bolling',"
+    " 'bolling-lobby-1', '2025-12-31T12:00:00Z', 1, 'R-DDDDDDDD4');";
+
+static void seed_more(struct fixture *f, const char *sql)
+{
+    struct dk_error err = {{0}};
+
+    assert_int_equal(store_exec(f->store, sql, &err), 0);
+}
+
+static void test_receive_refuses_a_recycled_walk_in(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+
+    seed_more(f, recycled_104500);
+    assert_int_equal(receive(f, "104500", DK_CHARGER_PRESENT, "good", &res, &err), -EPERM);
+    assert_string_equal(err.msg, "asset 104500 was recycled on manifest 7; it cannot come "
+                                 "back into use");
+}
+
+static void test_receive_of_a_recycled_walk_in_records_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+    char buf[64];
+
+    seed_more(f, recycled_104500);
+    receive(f, "104500", DK_CHARGER_PRESENT, "good", &res, &err);
+    rows(f, "SELECT count(*) || ' ' || (SELECT count(*) FROM audit) || ' ' || "
+            "(SELECT count(*) FROM outbox) FROM returns",
+         buf, sizeof(buf));
+    assert_string_equal(buf, "4 0 0\n");
+}
+
+static void test_receive_refuses_a_recycled_device_dropped_at_the_kiosk(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+    char buf[64];
+
+    seed_more(f, recycled_104500);
+    seed_more(f, dropped_104500);
+    assert_int_equal(receive(f, "104500", DK_CHARGER_PRESENT, "good", &res, &err), -EPERM);
+    rows(f, "SELECT state || ' ' || (SELECT count(*) FROM outbox) FROM returns WHERE id = 5",
+         buf, sizeof(buf));
+    assert_string_equal(buf, "dropped 0\n");
+}
+
+static void test_receive_refuses_a_device_on_a_manifest_whatever_its_status(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+
+    seed_more(f, recycled_104500);
+    /* A later inventory import wrote the status back. */
+    seed_more(f, "UPDATE assets SET status = 'deployed' WHERE tag = '104500'");
+    assert_int_equal(receive(f, "104500", DK_CHARGER_PRESENT, "good", &res, &err), -EPERM);
+    assert_string_equal(err.msg, "asset 104500 was recycled on manifest 7; it cannot come "
+                                 "back into use");
+}
+
+static void test_receive_refuses_a_recycled_asset_with_no_manifest(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+
+    seed_more(f, "UPDATE assets SET status = 'recycled' WHERE tag = '104500'");
+    assert_int_equal(receive(f, "104500", DK_CHARGER_PRESENT, "good", &res, &err), -EPERM);
+    assert_string_equal(err.msg, "asset 104500 was recycled; it cannot come back into use");
+}
+
+static void test_check_receive_refuses_a_recycled_device(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_item item = {"104500", DK_CHARGER_PRESENT, NULL, NULL};
+    struct dk_error err = {{0}};
+
+    seed_more(f, recycled_104500);
+    assert_int_equal(intake_check_receive(f->store, &f->cfg, &item, &err), -EPERM);
+}
+
+static void test_receive_refuses_a_new_drop_while_an_earlier_return_is_received(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+
+    /* Return 4: a clean-out received 104500; the kiosk then took return 5. */
+    seed_more(f, "INSERT INTO returns (id, asset_tag, site_id, kiosk_id, returned_at,"
+                 " charger_declared, state, received_at, technician, cleanout_school)"
+                 " VALUES (4, '104500', 'bolling', 'bolling-lobby-1', '2025-12-29T10:00:00Z',"
+                 " 1, 'received', '2025-12-29T10:00:00Z', 'T0002', 'Lakeside Elementary')");
+    seed_more(f, dropped_104500);
+    assert_int_equal(receive(f, "104500", DK_CHARGER_PRESENT, "good", &res, &err), -EALREADY);
+    assert_string_equal(err.msg, "asset 104500 was already received on 2025-12-29T10:00:00Z "
+                                 "by technician T0002; nothing changed");
+}
+
+static void test_receive_leaves_the_newer_drop_alone_while_one_is_received(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+    char buf[64];
+
+    seed_more(f, "INSERT INTO returns (id, asset_tag, site_id, kiosk_id, returned_at,"
+                 " charger_declared, state, received_at, technician, cleanout_school)"
+                 " VALUES (4, '104500', 'bolling', 'bolling-lobby-1', '2025-12-29T10:00:00Z',"
+                 " 1, 'received', '2025-12-29T10:00:00Z', 'T0002', 'Lakeside Elementary')");
+    seed_more(f, dropped_104500);
+    receive(f, "104500", DK_CHARGER_PRESENT, "good", &res, &err);
+    rows(f, "SELECT state || ' ' || (SELECT count(*) FROM outbox) || ' ' || "
+            "(SELECT count(*) FROM audit) FROM returns WHERE id = 5",
+         buf, sizeof(buf));
+    assert_string_equal(buf, "dropped 0 0\n");
+}
+
+static void test_receive_walk_in_of_a_device_returned_before_says_no_open_return(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_intake_result res;
+    struct dk_error err = {{0}};
+
+    seed_more(f, "INSERT INTO returns (id, asset_tag, site_id, kiosk_id, returned_at,"
+                 " charger_declared, state, received_at, technician, disposition)"
+                 " VALUES (4, '104500', 'bolling', 'bolling-lobby-1', '2025-11-03T15:00:00Z',"
+                 " 1, 'dispositioned', '2025-11-04T15:00:00Z', 'T0002', 'reassign')");
+    assert_int_equal(receive(f, "104500", DK_CHARGER_DEFAULT, NULL, &res, &err), DK_EINPUT);
+    assert_string_equal(err.msg, "asset 104500 has no open return: give --charger present or "
+                                 "missing to record a walk-in");
 }
 
 /* ---- clean-out ---------------------------------------------------------- */
@@ -503,6 +660,48 @@ static void test_cleanout_goes_on_past_a_refused_device(void **state)
     assert_int_equal(seen.codes[3], 0);
     assert_int_equal(counts.cleaned_out, 2);
     assert_int_equal(counts.refused, 2);
+}
+
+static void test_cleanout_refuses_a_recycled_device(void **state)
+{
+    struct fixture *f = *state;
+    const char *tags[] = {"104500", "177777"};
+    struct dk_cleanout opts = {"Lakeside Elementary", DK_CHARGER_DEFAULT, NULL};
+    struct dk_cleanout_counts counts;
+    struct dk_error err = {{0}};
+    struct seen seen = {{0}, 0};
+
+    seed_more(f, recycled_104500);
+    assert_int_equal(intake_cleanout(f->store, &f->cfg, &opts, &f->tech, tags, 2, T0, on_item,
+                                     &seen, &counts, &err),
+                     0);
+    assert_int_equal(seen.codes[0], -EPERM);
+    assert_int_equal(seen.codes[1], 0);
+    assert_int_equal(counts.refused, 1);
+    assert_int_equal(counts.cleaned_out, 1);
+}
+
+static void test_cleanout_refuses_a_device_whose_earlier_return_is_received(void **state)
+{
+    struct fixture *f = *state;
+    const char *tags[] = {"104500"};
+    struct dk_cleanout opts = {"Lakeside Elementary", DK_CHARGER_DEFAULT, NULL};
+    struct dk_cleanout_counts counts;
+    struct dk_error err = {{0}};
+    struct seen seen = {{0}, 0};
+    char buf[64];
+
+    seed_more(f, "INSERT INTO returns (id, asset_tag, site_id, kiosk_id, returned_at,"
+                 " charger_declared, state, received_at, technician, cleanout_school)"
+                 " VALUES (4, '104500', 'bolling', 'bolling-lobby-1', '2025-12-29T10:00:00Z',"
+                 " 1, 'received', '2025-12-29T10:00:00Z', 'T0002', 'Lakeside Elementary')");
+    seed_more(f, dropped_104500);
+    assert_int_equal(intake_cleanout(f->store, &f->cfg, &opts, &f->tech, tags, 1, T0, on_item,
+                                     &seen, &counts, &err),
+                     0);
+    assert_int_equal(seen.codes[0], -EALREADY);
+    rows(f, "SELECT state FROM returns WHERE id = 5", buf, sizeof(buf));
+    assert_string_equal(buf, "dropped\n");
 }
 
 static void test_cleanout_refuses_a_missing_school(void **state)
@@ -680,9 +879,20 @@ int main(void)
         T(test_receive_refuses_a_staff_badge),
         T(test_receive_refuses_an_unknown_condition),
         T(test_check_receive_finds_refusals_without_writing),
+        T(test_receive_refuses_a_recycled_walk_in),
+        T(test_receive_of_a_recycled_walk_in_records_nothing),
+        T(test_receive_refuses_a_recycled_device_dropped_at_the_kiosk),
+        T(test_receive_refuses_a_device_on_a_manifest_whatever_its_status),
+        T(test_receive_refuses_a_recycled_asset_with_no_manifest),
+        T(test_check_receive_refuses_a_recycled_device),
+        T(test_receive_refuses_a_new_drop_while_an_earlier_return_is_received),
+        T(test_receive_leaves_the_newer_drop_alone_while_one_is_received),
+        T(test_receive_walk_in_of_a_device_returned_before_says_no_open_return),
         T(test_cleanout_returns_and_receives_each_device),
         T(test_cleanout_receives_a_dropped_device_with_its_confirmation),
         T(test_cleanout_goes_on_past_a_refused_device),
+        T(test_cleanout_refuses_a_recycled_device),
+        T(test_cleanout_refuses_a_device_whose_earlier_return_is_received),
         T(test_cleanout_refuses_a_missing_school),
         T(test_cleanout_of_500_devices_records_every_one),
         T(test_discrepancies_list_walk_ins_overdue_and_chargers),

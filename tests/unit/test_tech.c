@@ -186,10 +186,10 @@ static void test_tech_login_by_badge_or_by_id(void **state)
     char rows[512];
 
     add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
-    assert_int_equal(tech_login(f->store, "B-1001", "482913", T0, &t, &err), 0);
+    assert_int_equal(tech_login(f->store, "B-1001", "482913", "cli", T0, &t, &err), 0);
     assert_string_equal(t.id, "T0001");
     assert_string_equal(t.name, "Jordan Reyes");
-    assert_int_equal(tech_login(f->store, "T0001", "482913", T0, &t, &err), 0);
+    assert_int_equal(tech_login(f->store, "T0001", "482913", "cli", T0, &t, &err), 0);
     assert_string_equal(t.badge, "B-1001");
     audit_rows(f, 1, rows, sizeof(rows));
     assert_string_equal(rows, "tech:T0001|tech login|T0001|\n"
@@ -205,7 +205,7 @@ static void test_tech_wrong_pin_is_refused_and_counted(void **state)
     char rows[512];
 
     add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
-    assert_int_equal(tech_login(f->store, "B-1001", "111111", T0, &t, &err), -EACCES);
+    assert_int_equal(tech_login(f->store, "B-1001", "111111", "cli", T0, &t, &err), -EACCES);
     assert_string_equal(err.msg, "wrong PIN for technician T0001 (1 of 5 tries before a "
                                  "15-minute lock)");
     query_text(f, "SELECT failed_logins FROM technicians", count, sizeof(count));
@@ -223,11 +223,11 @@ static void test_tech_good_login_forgets_earlier_wrong_pins(void **state)
 
     add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
     for (int i = 0; i < 4; i++)
-        assert_int_equal(tech_login(f->store, "T0001", "0000", T0, &t, &err), -EACCES);
-    assert_int_equal(tech_login(f->store, "T0001", "482913", T0, &t, &err), 0);
+        assert_int_equal(tech_login(f->store, "T0001", "0000", "cli", T0, &t, &err), -EACCES);
+    assert_int_equal(tech_login(f->store, "T0001", "482913", "cli", T0, &t, &err), 0);
     query_text(f, "SELECT failed_logins FROM technicians", count, sizeof(count));
     assert_string_equal(count, "0");
-    assert_int_equal(tech_login(f->store, "T0001", "0000", T0, &t, &err), -EACCES);
+    assert_int_equal(tech_login(f->store, "T0001", "0000", "cli", T0, &t, &err), -EACCES);
     assert_string_equal(err.msg, "wrong PIN for technician T0001 (1 of 5 tries before a "
                                  "15-minute lock)");
 }
@@ -242,8 +242,8 @@ static void test_tech_fifth_wrong_pin_locks_for_15_minutes(void **state)
 
     add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
     for (int i = 0; i < 4; i++)
-        assert_int_equal(tech_login(f->store, "B-1001", "0000", T0 + i, &t, &err), -EACCES);
-    assert_int_equal(tech_login(f->store, "B-1001", "0000", T0 + 4, &t, &err), DK_ETEMP);
+        assert_int_equal(tech_login(f->store, "B-1001", "0000", "cli", T0 + i, &t, &err), -EACCES);
+    assert_int_equal(tech_login(f->store, "B-1001", "0000", "cli", T0 + 4, &t, &err), DK_ETEMP);
     assert_string_equal(err.msg, "wrong PIN for technician T0001; 5 wrong PINs in a row "
                                  "locked the account until 2026-01-01T00:15:04Z");
     query_text(f, "SELECT locked_until || ' ' || failed_logins FROM technicians", until,
@@ -263,7 +263,7 @@ static void lock(struct fixture *f)
 
     add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
     for (int i = 0; i < 5; i++)
-        tech_login(f->store, "B-1001", "0000", T0, &t, &err);
+        tech_login(f->store, "B-1001", "0000", "cli", T0, &t, &err);
 }
 
 static void test_tech_locked_account_refuses_the_right_pin(void **state)
@@ -274,7 +274,7 @@ static void test_tech_locked_account_refuses_the_right_pin(void **state)
     char rows[512];
 
     lock(f);
-    assert_int_equal(tech_login(f->store, "B-1001", "482913", T0 + 899, &t, &err), DK_ETEMP);
+    assert_int_equal(tech_login(f->store, "B-1001", "482913", "cli", T0 + 899, &t, &err), DK_ETEMP);
     assert_string_equal(err.msg, "technician T0001 is locked until 2026-01-01T00:15:00Z after "
                                  "5 wrong PINs; try again then");
     audit_rows(f, 7, rows, sizeof(rows));
@@ -290,7 +290,7 @@ static void test_tech_lock_ends_after_15_minutes(void **state)
     char until[32];
 
     lock(f);
-    assert_int_equal(tech_login(f->store, "B-1001", "482913", T0 + 900, &t, &err), 0);
+    assert_int_equal(tech_login(f->store, "B-1001", "482913", "cli", T0 + 900, &t, &err), 0);
     query_text(f, "SELECT coalesce(locked_until, 'none') FROM technicians", until,
                sizeof(until));
     assert_string_equal(until, "none");
@@ -305,7 +305,7 @@ static void test_tech_disabled_account_refuses_login(void **state)
 
     add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
     assert_int_equal(tech_disable(f->store, "T0001", "cli", &err), 0);
-    assert_int_equal(tech_login(f->store, "B-1001", "482913", T0, &t, &err), DK_EPERM);
+    assert_int_equal(tech_login(f->store, "B-1001", "482913", "cli", T0, &t, &err), DK_EPERM);
     assert_string_equal(err.msg, "technician T0001 is disabled");
     audit_rows(f, 1, rows, sizeof(rows));
     assert_string_equal(rows, "cli|tech disabled|T0001|\n"
@@ -323,17 +323,69 @@ static void test_tech_disable_wants_the_id_not_the_badge(void **state)
     assert_string_equal(err.msg, "no technician has badge or id 'T0009'");
 }
 
-static void test_tech_unknown_badge_is_audited_as_the_kiosk(void **state)
+static void test_tech_unknown_badge_is_refused_without_echoing_it(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    struct dk_tech t;
+
+    add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
+    assert_int_equal(tech_login(f->store, "482913", "482913", "cli", T0, &t, &err),
+                     DK_ENOTFOUND);
+    assert_string_equal(err.msg, "no technician has that badge or id");
+}
+
+static void test_tech_unknown_badge_audit_row_keeps_only_its_length(void **state)
 {
     struct fixture *f = *state;
     struct dk_error err = {{0}};
     struct dk_tech t;
     char rows[512];
 
-    assert_int_equal(tech_login(f->store, "B-4040", "1234", T0, &t, &err), DK_ENOTFOUND);
-    assert_string_equal(err.msg, "no technician has badge or id 'B-4040'");
-    audit_rows(f, 0, rows, sizeof(rows));
-    assert_string_equal(rows, "kiosk|tech login failed|B-4040|unknown badge or id\n");
+    add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
+    tech_login(f->store, "2222", "2222", "cli", T0, &t, &err);
+    audit_rows(f, 1, rows, sizeof(rows));
+    assert_string_equal(rows, "cli|tech login failed|unknown badge|"
+                              "no technician has it (4 bytes)\n");
+}
+
+static void test_tech_unknown_badge_is_audited_as_the_caller(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    struct dk_tech t;
+    char actor[64];
+
+    tech_login(f->store, "B-4040", "1234", "cli", T0, &t, &err);
+    query_text(f, "SELECT actor FROM audit", actor, sizeof(actor));
+    assert_string_equal(actor, "cli");
+}
+
+static void test_tech_unknown_badge_without_a_caller_is_audited_as_unknown(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    struct dk_tech t;
+    char actor[64];
+
+    tech_login(f->store, "B-4040", "1234", NULL, T0, &t, &err);
+    query_text(f, "SELECT actor FROM audit", actor, sizeof(actor));
+    assert_string_equal(actor, "unknown");
+}
+
+static void test_tech_pin_typed_as_badge_is_nowhere_in_the_audit(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {{0}};
+    struct dk_tech t;
+    char hits[16];
+
+    add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
+    tech_login(f->store, "482913", "482913", "cli", T0, &t, &err);
+    query_text(f, "SELECT count(*) FROM audit WHERE actor || action || subject || details "
+                  "LIKE '%482913%'",
+               hits, sizeof(hits));
+    assert_string_equal(hits, "0");
 }
 
 static void test_tech_audit_never_holds_a_pin(void **state)
@@ -345,8 +397,8 @@ static void test_tech_audit_never_holds_a_pin(void **state)
     int64_t bad = 0, rows = 0;
 
     add(f, "Jordan Reyes", "B-1001", "482913", "T0001");
-    tech_login(f->store, "B-1001", "771177", T0, &t, &err);
-    tech_login(f->store, "B-1001", "482913", T0, &t, &err);
+    tech_login(f->store, "B-1001", "771177", "cli", T0, &t, &err);
+    tech_login(f->store, "B-1001", "482913", "cli", T0, &t, &err);
     query_text(f, "SELECT count(*) FROM audit WHERE actor || action || subject || details "
                   "LIKE '%482913%' OR actor || action || subject || details LIKE '%771177%'",
                hits, sizeof(hits));
@@ -403,7 +455,11 @@ int main(void)
         T(test_tech_lock_ends_after_15_minutes),
         T(test_tech_disabled_account_refuses_login),
         T(test_tech_disable_wants_the_id_not_the_badge),
-        T(test_tech_unknown_badge_is_audited_as_the_kiosk),
+        T(test_tech_unknown_badge_is_refused_without_echoing_it),
+        T(test_tech_unknown_badge_audit_row_keeps_only_its_length),
+        T(test_tech_unknown_badge_is_audited_as_the_caller),
+        T(test_tech_unknown_badge_without_a_caller_is_audited_as_unknown),
+        T(test_tech_pin_typed_as_badge_is_nowhere_in_the_audit),
         T(test_tech_audit_never_holds_a_pin),
         T(test_tech_list_csv_shows_status),
     };
