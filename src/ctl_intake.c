@@ -28,26 +28,62 @@
 
 /* ---- tech --------------------------------------------------------------- */
 
+/* Accounts are managed by a technician who logs in: otherwise anyone at the
+ * shell, or a technician who was just locked or disabled, could make a new
+ * account and carry on.  The very first account needs no login, since
+ * there is nobody to give it.  0 with *actor set ("tech:ID", or "cli" for
+ * the first account), or an exit status (message printed). */
+static int approve(struct dk_ctl *c, struct dk_store *store, bool first_allowed,
+                   char *actor, size_t size)
+{
+    struct dk_error err = {{0}};
+    struct dk_tech tech;
+    char pin[DK_CTL_PIN_MAX];
+    int active = 0;
+    int rc = tech_active_count(store, &active, &err);
+
+    if (rc != 0)
+        return ctl_fail(rc, &err);
+    if (active == 0 && first_allowed && c->opt.tech == NULL) {
+        snprintf(actor, size, "cli");
+        return 0;
+    }
+    if (c->opt.tech == NULL)
+        return ctl_bad_usage("managing technicians needs --tech ID: an active technician "
+                             "logs in to do it");
+    rc = ctl_read_pin(c, pin, sizeof(pin));
+    if (rc == 0)
+        rc = ctl_login(store, c, pin, &tech);
+    sodium_memzero(pin, sizeof(pin));
+    if (rc == 0)
+        snprintf(actor, size, "tech:%s", tech.id);
+    return rc;
+}
+
 static int tech_add_verb(struct dk_ctl *c)
 {
     struct dk_error err = {{0}};
     struct dk_store *store = NULL;
-    char pin[DK_CTL_PIN_MAX];
+    char pin[DK_CTL_PIN_MAX] = "";
+    char actor[32];
     char id[16];
     int rc;
 
     if (ctl_only_options(c, "tech add", DK_CTL_OPT_NAME | DK_CTL_OPT_BADGE |
-                                            DK_CTL_OPT_PIN_STDIN) != 0)
+                                            DK_CTL_OPT_PIN_STDIN | DK_CTL_OPT_TECH) != 0)
         return 2;
     if (c->n_args != 2 || c->opt.name == NULL || c->opt.badge == NULL)
         return ctl_bad_usage(
-            "tech add wants: tech add --name NAME --badge CODE");
-    rc = ctl_read_new_pin(c, pin, sizeof(pin));
-    if (rc != 0)
-        return rc;
+            "tech add wants: tech add --name NAME --badge CODE [--tech ID]");
     rc = ctl_open_store(c, false, &store);
+    /* With --pin-stdin the approving technician's PIN is the first line and
+     * the new account's PIN the next. */
+    if (rc == 0)
+        rc = approve(c, store, true, actor, sizeof(actor));
+    if (rc == 0)
+        rc = ctl_read_new_pin(c, pin, sizeof(pin));
     if (rc == 0) {
-        rc = tech_add(store, c->opt.name, c->opt.badge, pin, "cli", id, &err);
+        rc = tech_add(store, c->opt.name, c->opt.badge, pin, actor, id, &err);
         rc = rc != 0 ? ctl_fail(rc, &err) : 0;
     }
     sodium_memzero(pin, sizeof(pin));
@@ -62,15 +98,18 @@ static int tech_disable_verb(struct dk_ctl *c)
 {
     struct dk_error err = {{0}};
     struct dk_store *store = NULL;
+    char actor[32];
     int rc;
 
-    if (ctl_only_options(c, "tech disable", 0) != 0)
+    if (ctl_only_options(c, "tech disable", DK_CTL_OPT_TECH | DK_CTL_OPT_PIN_STDIN) != 0)
         return 2;
     if (c->n_args != 3)
-        return ctl_bad_usage("tech disable wants: tech disable ID");
+        return ctl_bad_usage("tech disable wants: tech disable ID --tech ID");
     rc = ctl_open_store(c, true, &store);
+    if (rc == 0)
+        rc = approve(c, store, false, actor, sizeof(actor));
     if (rc == 0) {
-        rc = tech_disable(store, c->args[2], "cli", &err);
+        rc = tech_disable(store, c->args[2], actor, &err);
         rc = rc != 0 ? ctl_fail(rc, &err) : 0;
     }
     store_close(store);

@@ -51,6 +51,23 @@ static void read_tech(sqlite3_stmt *st, struct dk_tech *t)
     copy_col(t->created_at, sizeof(t->created_at), st, 6);
 }
 
+int tech_active_count(struct dk_store *store, int *n, struct dk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_prepare(store, "SELECT count(*) FROM technicians WHERE active = 1", &st,
+                           err);
+
+    if (rc != 0)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = sqlite3_column_int(st, 0);
+    else
+        rc = dk_error_set(err, DK_EDB, "cannot count technicians: %s",
+                          sqlite3_errmsg(store->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int tech_find(struct dk_store *store, const char *badge_or_id,
               struct dk_tech *out, struct dk_error *err)
 {

@@ -53,6 +53,10 @@ int tech_add(struct dk_store *store, const char *name, const char *badge,
 int tech_disable(struct dk_store *store, const char *id, const char *actor,
                  struct dk_error *err);
 
+/* How many technicians can log in (active, locked or not): *n.  0 or
+ * DK_EDB.  With none, the first account may be added without a login. */
+int tech_active_count(struct dk_store *store, int *n, struct dk_error *err);
+
 /* Find a technician by id or badge, without any check.  0, DK_ENOTFOUND,
  * DK_EDB. */
 int tech_find(struct dk_store *store, const char *badge_or_id,

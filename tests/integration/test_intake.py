@@ -240,7 +240,8 @@ class LockoutTest(IntakeTest):
         self.audit_ok()
 
     def test_disabled_technician_is_refused(self):
-        self.site.ctl("tech", "disable", "T0001")
+        # Accounts are managed by a technician who logs in; here T0001 itself.
+        self.ctl("tech", "disable", "T0001", "--tech", "B-1001")
         out = self.ctl("receive", "104400", "--tech", "T0001", "--charger", "present",
                        check=False)
         self.assertEqual(out.returncode, 1)
@@ -269,9 +270,12 @@ class TerminalPinTest(IntakeTest):
         pid, fd = pty.fork()
         if pid == 0:
             os.execv(CTL, [CTL, "-c", self.site.config, "tech", "add", "--name",
-                           "Sam Okafor", "--badge", "B-2002"])
+                           "Sam Okafor", "--badge", "B-2002", "--tech", "B-1001"])
         try:
-            said = self.read_until(fd, "New PIN (4-12 digits): ")
+            # The approving technician's PIN first, then the new one twice.
+            said = self.read_until(fd, "Technician PIN: ")
+            os.write(fd, PIN.encode() + b"\n")
+            said += self.read_until(fd, "New PIN (4-12 digits): ")
             os.write(fd, b"2468\n")
             said += self.read_until(fd, "Same PIN again: ")
             os.write(fd, b"2468\n")
@@ -281,10 +285,36 @@ class TerminalPinTest(IntakeTest):
             os.close(fd)
         self.assertEqual(os.waitstatus_to_exitcode(status), 0)
         self.assertNotIn("2468", said)
+        self.assertNotIn(PIN, said)
         self.assertIn("added technician T0002 (Sam Okafor, badge B-2002)", said)
         out = self.ctl("receive", "104400", "--tech", "B-2002", "--charger", "present",
                        pin="2468")
         self.assertIn("Walk-in: asset 104400", out.stdout.decode())
+
+
+class AccountsTest(IntakeTest):
+    def test_adding_a_second_technician_needs_a_login(self):
+        before = self.last_audit_id()
+        out = self.site.ctl("tech", "add", "--name", "Sam", "--badge", "B-2", "--pin-stdin",
+                            stdin=b"1357\n", check=False)
+        self.assertEqual(out.returncode, 2)
+        self.assertEqual(out.stderr.decode(),
+                         "dropkioskctl: managing technicians needs --tech ID: an active "
+                         "technician logs in to do it (see dropkioskctl --help)\n")
+        self.assertEqual(self.last_audit_id(), before)
+        out = self.site.ctl("tech", "add", "--name", "Sam", "--badge", "B-2", "--tech",
+                            "B-1001", "--pin-stdin", stdin=PIN.encode() + b"\n1357\n")
+        self.assertEqual(out.stdout.decode(), "added technician T0002 (Sam, badge B-2)\n")
+        self.assertEqual(self.audit_actions(before)[-1],
+                         ("tech:T0001", "tech added", "T0002"))
+
+    def test_a_disabled_technician_cannot_add_accounts(self):
+        self.ctl("tech", "disable", "T0001", "--tech", "B-1001")
+        out = self.site.ctl("tech", "add", "--name", "Sam", "--badge", "B-2", "--tech",
+                            "B-1001", "--pin-stdin", stdin=PIN.encode() + b"\n1357\n",
+                            check=False)
+        self.assertEqual(out.returncode, 1)
+        self.assertEqual(self.site.query("SELECT count(*) FROM technicians"), [(1,)])
 
 
 class BadInputTest(IntakeTest):
@@ -318,8 +348,9 @@ class BadInputTest(IntakeTest):
                      "control characters or bytes that are not text")
 
     def test_a_pin_with_letters_is_refused_at_add(self):
-        out = self.site.ctl("tech", "add", "--name", "Sam", "--badge", "B-2", "--pin-stdin",
-                            stdin=b"12ab\n", check=False)
+        out = self.site.ctl("tech", "add", "--name", "Sam", "--badge", "B-2", "--tech",
+                            "B-1001", "--pin-stdin", stdin=PIN.encode() + b"\n12ab\n",
+                            check=False)
         self.assertEqual(out.returncode, 2)
         self.assertEqual(out.stderr.decode(), "dropkioskctl: the PIN must be 4 to 12 digits\n")
 
