@@ -29,6 +29,7 @@ struct load_ctx {
     int n_seen;
     int transport_line;
     int scanner_lines[DK_MAX_SCANNERS]; /* where each [scanner NAME] began */
+    int printer_lines[DK_MAX_PRINTERS]; /* where each [printer NAME] began */
 };
 
 void config_defaults(struct dk_config *cfg)
@@ -41,6 +42,7 @@ void config_defaults(struct dk_config *cfg)
     snprintf(cfg->kiosk_id, sizeof(cfg->kiosk_id), "kiosk-1");
     snprintf(cfg->timezone, sizeof(cfg->timezone), "UTC");
     cfg->idle_timeout = 120;
+    snprintf(cfg->language, sizeof(cfg->language), "en");
     snprintf(cfg->asset_pattern, sizeof(cfg->asset_pattern), "^[0-9]{6}$");
     snprintf(cfg->badge_pattern, sizeof(cfg->badge_pattern), "^S[0-9]{6}$");
     cfg->max_length = 64;
@@ -48,6 +50,7 @@ void config_defaults(struct dk_config *cfg)
     snprintf(cfg->signing_key, sizeof(cfg->signing_key), "/var/lib/dropkiosk/receipt.key");
     snprintf(cfg->public_key, sizeof(cfg->public_key), "/var/lib/dropkiosk/receipt.pub");
     snprintf(cfg->receipt_dir, sizeof(cfg->receipt_dir), "/var/lib/dropkiosk/receipts");
+    cfg->print = DK_PRINT_ASK;
     cfg->transport = DK_MAIL_SPOOL;
     snprintf(cfg->spool_dir, sizeof(cfg->spool_dir), "/var/lib/dropkiosk/mail");
     cfg->starttls = DK_STARTTLS_REQUIRED;
@@ -55,6 +58,9 @@ void config_defaults(struct dk_config *cfg)
     cfg->retry_base = 30;
     cfg->retry_max = 3600;
     snprintf(cfg->mail_from, sizeof(cfg->mail_from), "dropkiosk@localhost");
+    snprintf(cfg->ticket_subject, sizeof(cfg->ticket_subject),
+             "Reimage desktop {tag} at {site_name}");
+    cfg->digest_minute = 17 * 60;
     cfg->overdue_days = 7;
     for (int i = 0; i < DK_N_ASSET_TYPES; i++)
         cfg->charger_cost_cents[i] = 3500;
@@ -161,6 +167,43 @@ static bool set_timezone(char *dst, size_t size, const char *value)
     return set_text(dst, size, value);
 }
 
+/* A language code as the catalogs are named: two or three lower-case
+ * letters (ISO 639), optionally "-" and a region or script ("pt-BR",
+ * "zh-Hans"), so it is always safe as part of a file name. */
+static bool set_language(char *dst, size_t size, const char *value)
+{
+    size_t n = strspn(value, "abcdefghijklmnopqrstuvwxyz");
+    const char *rest = value + n;
+
+    if (n < 2 || n > 3)
+        return false;
+    if (*rest == '-') {
+        size_t m = strspn(rest + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+        if (m < 2 || m > 4 || rest[1 + m] != '\0')
+            return false;
+    } else if (*rest != '\0') {
+        return false;
+    }
+    return set_text(dst, size, value);
+}
+
+/* "HH:MM", 24-hour, into minutes after midnight. */
+static bool set_time_of_day(int *dst, const char *value)
+{
+    if (strlen(value) != 5 || value[2] != ':' || !isdigit((unsigned char)value[0]) ||
+        !isdigit((unsigned char)value[1]) || !isdigit((unsigned char)value[3]) ||
+        !isdigit((unsigned char)value[4]))
+        return false;
+    int h = (value[0] - '0') * 10 + (value[1] - '0');
+    int m = (value[3] - '0') * 10 + (value[4] - '0');
+
+    if (h > 23 || m > 59)
+        return false;
+    *dst = h * 60 + m;
+    return true;
+}
+
 static int fail(struct load_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -196,6 +239,10 @@ static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_timezone(c->timezone, sizeof(c->timezone), value);
     else if (strcmp(key, "idle_timeout") == 0)
         ok = set_int(&c->idle_timeout, value, 5, 86400);
+    else if (strcmp(key, "language") == 0)
+        ok = set_language(c->language, sizeof(c->language), value);
+    else if (strcmp(key, "catalogs") == 0)
+        ok = set_path(ctx, c->catalog_dir, value);
     else
         return fail(ctx, "unknown key '%s' in [%s]", key, "kiosk");
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
@@ -353,6 +400,113 @@ static int scanner_key(struct load_ctx *ctx, const char *name, const char *key,
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
 }
 
+static bool parse_print_mode(enum dk_print_mode *m, const char *value)
+{
+    if (strcmp(value, "ask") == 0)
+        *m = DK_PRINT_ASK;
+    else if (strcmp(value, "always") == 0)
+        *m = DK_PRINT_ALWAYS;
+    else if (strcmp(value, "never") == 0)
+        *m = DK_PRINT_NEVER;
+    else
+        return false;
+    return true;
+}
+
+static bool parse_printer_kind(enum dk_printer_kind *kind, const char *value)
+{
+    static const struct {
+        const char *name;
+        enum dk_printer_kind kind;
+    } kinds[] = {
+        {"usb", DK_PRINTER_USB},   {"usblp", DK_PRINTER_USBLP}, {"tcp", DK_PRINTER_TCP},
+        {"cups", DK_PRINTER_CUPS}, {"file", DK_PRINTER_FILE},
+    };
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(value, kinds[i].name) == 0) {
+            *kind = kinds[i].kind;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_qr_mode(enum dk_qr_mode *m, const char *value)
+{
+    if (strcmp(value, "auto") == 0)
+        *m = DK_QR_AUTO;
+    else if (strcmp(value, "native") == 0)
+        *m = DK_QR_NATIVE;
+    else if (strcmp(value, "raster") == 0)
+        *m = DK_QR_RASTER;
+    else
+        return false;
+    return true;
+}
+
+static struct dk_printer_config *printer_for(struct load_ctx *ctx, const char *name)
+{
+    struct dk_config *c = ctx->cfg;
+    struct dk_printer_config *p;
+
+    for (int i = 0; i < c->n_printers; i++) {
+        if (strcmp(c->printers[i].name, name) == 0)
+            return &c->printers[i];
+    }
+    if (c->n_printers == DK_MAX_PRINTERS || strlen(name) >= sizeof(p->name))
+        return NULL;
+    ctx->printer_lines[c->n_printers] = ctx->line;
+    p = &c->printers[c->n_printers++];
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->kind = DK_PRINTER_FILE;
+    p->port = 9100;
+    p->vid = -1;
+    p->pid = -1;
+    snprintf(p->model, sizeof(p->model), "generic");
+    p->width_mm = 80;
+    p->qr = DK_QR_AUTO;
+    p->timeout_ms = 3000;
+    return p;
+}
+
+static int printer_key(struct load_ctx *ctx, const char *name, const char *key,
+                       const char *value)
+{
+    struct dk_printer_config *p = printer_for(ctx, name);
+    bool ok;
+
+    if (p == NULL)
+        return fail(ctx, "too many printers or name too long: '%s'", name);
+    if (strcmp(key, "type") == 0)
+        ok = parse_printer_kind(&p->kind, value);
+    else if (strcmp(key, "device") == 0)
+        ok = set_path(ctx, p->device, value);
+    else if (strcmp(key, "queue") == 0)
+        ok = set_text(p->device, sizeof(p->device), value) && value[0] != '\0';
+    else if (strcmp(key, "host") == 0)
+        ok = set_text(p->host, sizeof(p->host), value) && value[0] != '\0';
+    else if (strcmp(key, "port") == 0)
+        ok = set_int(&p->port, value, 1, 65535);
+    else if (strcmp(key, "vid") == 0)
+        ok = parse_usb_id(&p->vid, value);
+    else if (strcmp(key, "pid") == 0)
+        ok = parse_usb_id(&p->pid, value);
+    else if (strcmp(key, "model") == 0)
+        ok = set_text(p->model, sizeof(p->model), value) && value[0] != '\0';
+    else if (strcmp(key, "width") == 0)
+        ok = set_int(&p->width_mm, value, 58, 80) &&
+             (p->width_mm == 58 || p->width_mm == 80);
+    else if (strcmp(key, "qr") == 0)
+        ok = parse_qr_mode(&p->qr, value);
+    else if (strcmp(key, "timeout_ms") == 0)
+        ok = set_int(&p->timeout_ms, value, 100, 60000);
+    else
+        return fail(ctx, "unknown key '%s' in [printer %s]", key, name);
+    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
 static int receipt_key(struct load_ctx *ctx, const char *key, const char *value)
 {
     struct dk_config *c = ctx->cfg;
@@ -364,6 +518,8 @@ static int receipt_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_path(ctx, c->public_key, value);
     else if (strcmp(key, "directory") == 0)
         ok = set_path(ctx, c->receipt_dir, value);
+    else if (strcmp(key, "print") == 0)
+        ok = parse_print_mode(&c->print, value);
     else
         return fail(ctx, "unknown key '%s' in [%s]", key, "receipt");
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
@@ -422,6 +578,13 @@ static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_address(c->mail_from, sizeof(c->mail_from), value);
     else if (strcmp(key, "service_desk") == 0)
         ok = set_address(c->service_desk, sizeof(c->service_desk), value);
+    else if (strcmp(key, "ticket_subject") == 0)
+        ok = set_text(c->ticket_subject, sizeof(c->ticket_subject), value) &&
+             value[0] != '\0';
+    else if (strcmp(key, "digest") == 0)
+        ok = set_bool(&c->digest, value);
+    else if (strcmp(key, "digest_time") == 0)
+        ok = set_time_of_day(&c->digest_minute, value);
     else
         return fail(ctx, "unknown key '%s' in [%s]", key, "mail");
     /* The password is a secret: never echo it back in an error. */
@@ -528,6 +691,8 @@ static int on_entry(void *user, const char *section, const char *key, const char
         return scan_key(ctx, key, value);
     if (strncmp(section, "scanner ", 8) == 0 && section[8] != '\0')
         return scanner_key(ctx, section + 8, key, value);
+    if (strncmp(section, "printer ", 8) == 0 && section[8] != '\0')
+        return printer_key(ctx, section + 8, key, value);
     if (strcmp(section, "receipt") == 0)
         return receipt_key(ctx, key, value);
     if (strcmp(section, "mail") == 0)
@@ -578,6 +743,25 @@ static void dir_of(char *dir, const char *path)
         snprintf(dir, DK_PATH_MAX, "%.*s", (int)(slash - path), path);
 }
 
+static int check_printers(struct load_ctx *ctx)
+{
+    const struct dk_config *c = ctx->cfg;
+
+    for (int i = 0; i < c->n_printers; i++) {
+        const struct dk_printer_config *p = &c->printers[i];
+
+        ctx->line = ctx->printer_lines[i];
+        if (p->kind == DK_PRINTER_TCP && p->host[0] == '\0')
+            return fail(ctx, "[printer %s] type = tcp needs host = NAME", p->name);
+        if (p->kind == DK_PRINTER_CUPS && p->device[0] == '\0')
+            return fail(ctx, "[printer %s] type = cups needs queue = NAME", p->name);
+        if ((p->kind == DK_PRINTER_USBLP || p->kind == DK_PRINTER_FILE) &&
+            p->device[0] == '\0')
+            return fail(ctx, "[printer %s] needs device = PATH", p->name);
+    }
+    return 1;
+}
+
 /* Checks between keys, once the whole file is read. */
 static int check_whole(struct load_ctx *ctx)
 {
@@ -607,7 +791,7 @@ static int check_whole(struct load_ctx *ctx)
             return fail(ctx, "[scanner %s] needs device = PATH, or vid/pid or name to find it",
                         s->name);
     }
-    return 1;
+    return check_printers(ctx);
 }
 
 int config_load(struct dk_config *cfg, const char *path, struct dk_error *err)

@@ -44,6 +44,45 @@ struct dk_scanner_config {
     int repeat_window_ms; /* from [scan]; 0 for the terminal, where a person types */
 };
 
+#define DK_MAX_PRINTERS 4
+
+/* How the kiosk reaches a receipt printer. */
+enum dk_printer_kind {
+    DK_PRINTER_USB,  /* ESC/POS over USB: libusb bulk transfers (vid/pid) */
+    DK_PRINTER_USBLP, /* ESC/POS through the kernel's /dev/usb/lp* node */
+    DK_PRINTER_TCP,  /* ESC/POS over a raw TCP socket (port 9100) */
+    DK_PRINTER_CUPS, /* an ordinary printer queue, through libcups */
+    DK_PRINTER_FILE, /* a folder: a PNG preview and the raw ESC/POS bytes */
+};
+
+/* How the receipt's QR code reaches the paper. */
+enum dk_qr_mode {
+    DK_QR_AUTO,   /* native when the model is known to have GS ( k, else raster */
+    DK_QR_NATIVE, /* the printer draws it (GS ( k, function 180-181) */
+    DK_QR_RASTER, /* we draw it with libqrencode and send GS v 0 */
+};
+
+struct dk_printer_config {
+    char name[64];
+    enum dk_printer_kind kind;
+    char device[DK_PATH_MAX]; /* usblp node, CUPS queue, or file folder */
+    char host[DK_TEXT_MAX];   /* tcp */
+    int port;                 /* tcp, 9100 unless set */
+    int vid;                  /* usb: vendor id, -1 for any ESC/POS printer */
+    int pid;                  /* usb: product id, -1 for any */
+    char model[64];           /* e.g. "tm-t20", "generic"; picks QR support */
+    int width_mm;             /* paper width: 58 or 80 */
+    enum dk_qr_mode qr;
+    int timeout_ms;           /* for one status query or write */
+};
+
+/* When the kiosk offers a paper receipt. */
+enum dk_print_mode {
+    DK_PRINT_ASK,    /* ask "Print a receipt?" (the default with a printer) */
+    DK_PRINT_ALWAYS, /* print every receipt without asking */
+    DK_PRINT_NEVER,  /* never print, even with a printer configured */
+};
+
 enum dk_mail_transport {
     DK_MAIL_SPOOL,
     DK_MAIL_SMTP,
@@ -69,6 +108,8 @@ struct dk_config {
     char kiosk_id[64];
     char timezone[64];
     int idle_timeout; /* seconds */
+    char language[8];            /* the start screen's language, "en" unless set */
+    char catalog_dir[DK_PATH_MAX]; /* message catalogs (LANG.json); "" = built in */
 
     /* [scan] */
     char asset_pattern[DK_TEXT_MAX]; /* POSIX extended regular expression */
@@ -88,6 +129,11 @@ struct dk_config {
     char signing_key[DK_PATH_MAX];
     char public_key[DK_PATH_MAX];
     char receipt_dir[DK_PATH_MAX];
+    enum dk_print_mode print;
+
+    /* [printer NAME] sections; the first is the kiosk's receipt printer. */
+    struct dk_printer_config printers[DK_MAX_PRINTERS];
+    int n_printers;
 
     /* [mail] */
     enum dk_mail_transport transport;
@@ -101,6 +147,11 @@ struct dk_config {
     int retry_max;     /* longest wait between retries, seconds */
     char mail_from[DK_TEXT_MAX];
     char service_desk[DK_TEXT_MAX];
+    /* The service-desk ticket's subject; {tag}, {serial}, {model},
+     * {site}, {site_name}, {kiosk} and {staff_id} are replaced. */
+    char ticket_subject[DK_TEXT_MAX];
+    bool digest;          /* a daily digest email to each leader */
+    int digest_minute;    /* local time of day it is sent, minutes after 00:00 */
 
     /* [intake] */
     int overdue_days;   /* a dropped device not received after this is flagged */

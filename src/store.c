@@ -151,9 +151,31 @@ static const char migration_2[] =
     "  fulfilled_by INTEGER REFERENCES returns(id));"
     "ALTER TABLE staff ADD COLUMN left_on TEXT;";
 
+/* Migration 3: printed receipts, languages and leaders' digests.  A
+ * receipt remembers the language its person used (for the email, the slip
+ * and the technician's later confirmation) and the kiosk it was made at
+ * (for "reprint last receipt"); each print attempt is kept. */
+static const char migration_3[] =
+    "ALTER TABLE receipts ADD COLUMN lang TEXT NOT NULL DEFAULT 'en';"
+    "ALTER TABLE receipts ADD COLUMN kiosk_id TEXT;"
+    "CREATE TABLE prints ("
+    "  id INTEGER PRIMARY KEY,"
+    "  receipt_id TEXT NOT NULL REFERENCES receipts(id),"
+    "  printer TEXT NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"                /* "kiosk" or a technician id */
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('printed','failed')),"
+    "  reason TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE digests ("
+    "  leader_email TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"                  /* local date, YYYY-MM-DD */
+    "  outbox_id INTEGER REFERENCES outbox(id),"
+    "  PRIMARY KEY (leader_email, day));";
+
 static const char *const migrations[] = {
     migration_1,
     migration_2,
+    migration_3,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
