@@ -35,6 +35,8 @@ struct dk_ctl_opts {
     const char *until;       /* --until YYYY-MM-DD */
     const char *name;        /* --name TEXT */
     const char *badge;       /* --badge CODE */
+    const char *printer;     /* --printer NAME ([printer NAME] in the config) */
+    const char *date;        /* --date YYYY-MM-DD (digest) */
     int days;                /* --days N */
 };
 
@@ -62,6 +64,8 @@ enum {
     DK_CTL_OPT_DAYS = 1u << 17,
     DK_CTL_OPT_CSV = 1u << 18,
     DK_CTL_OPT_MAP = 1u << 19,
+    DK_CTL_OPT_PRINTER = 1u << 20,
+    DK_CTL_OPT_DATE = 1u << 21,
 };
 
 struct dk_ctl {
@@ -125,5 +129,8 @@ int ctl_dispose(struct dk_ctl *c);      /* src/ctl_dispose.c: dispose, wipe, ...
 int ctl_manifest(struct dk_ctl *c);     /* src/ctl_dispose.c */
 int ctl_reserve(struct dk_ctl *c);      /* src/ctl_dispose.c */
 int ctl_report(struct dk_ctl *c);       /* src/ctl_report.c */
+int ctl_printer(struct dk_ctl *c);      /* src/ctl_print.c: printer status */
+int ctl_reprint(struct dk_ctl *c);      /* src/ctl_print.c */
+int ctl_digest(struct dk_ctl *c);       /* src/ctl_digest.c */
 
 #endif

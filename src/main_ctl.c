@@ -66,7 +66,13 @@ static const char usage_text[] =
     "  manifest [show]              the open e-waste manifest\n"
     "  manifest close --vendor V --certificate N [--out FILE]\n"
     "  report [returns|awaiting|chargers|dispositions|flags|leavers]\n"
-    "         [--from DATE] [--until DATE] [--csv] [--out FILE]\n\n"
+    "         [--from DATE] [--until DATE] [--csv] [--out FILE]\n"
+    "  printer [status] [--printer NAME]\n"
+    "                               ask the receipt printer's state\n"
+    "  reprint [RECEIPT-ID] --tech ID [--printer NAME]\n"
+    "                               print a receipt again (default: this\n"
+    "                               kiosk's last one)\n"
+    "  digest [--date DATE]         queue the leaders' daily digests now\n\n"
     "Options:\n"
     "  -c, --config FILE  config file (default $DROPKIOSK_CONFIG, then\n"
     "                     /etc/dropkiosk/dropkiosk.conf)\n"
@@ -118,6 +124,8 @@ static const struct {
     {"until", offsetof(struct dk_ctl_opts, until)},
     {"name", offsetof(struct dk_ctl_opts, name)},
     {"badge", offsetof(struct dk_ctl_opts, badge)},
+    {"printer", offsetof(struct dk_ctl_opts, printer)},
+    {"date", offsetof(struct dk_ctl_opts, date)},
 };
 
 #define N_TEXT_OPTS (sizeof(text_opts) / sizeof(text_opts[0]))
@@ -257,6 +265,8 @@ int ctl_only_options(const struct dk_ctl *c, const char *verb,
         {DK_CTL_OPT_UNTIL, o->until != NULL, "--until"},
         {DK_CTL_OPT_NAME, o->name != NULL, "--name"},
         {DK_CTL_OPT_BADGE, o->badge != NULL, "--badge"},
+        {DK_CTL_OPT_PRINTER, o->printer != NULL, "--printer"},
+        {DK_CTL_OPT_DATE, o->date != NULL, "--date"},
         {DK_CTL_OPT_DAYS, o->days >= 0, "--days"},
         {DK_CTL_OPT_CSV, c->csv, "--csv"},
         {DK_CTL_OPT_MAP, c->n_maps > 0, "--map"},
@@ -644,7 +654,8 @@ static int run_verb(struct dk_ctl *c)
         {"dispose", ctl_dispose}, {"wipe", ctl_dispose}, {"reassign", ctl_dispose},
         {"recycle", ctl_dispose}, {"manifest", ctl_manifest}, {"reserve", ctl_reserve},
         {"reimage", ctl_dispose},
-        {"report", ctl_report},
+        {"report", ctl_report}, {"printer", ctl_printer}, {"reprint", ctl_reprint},
+        {"digest", ctl_digest},
     };
 
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {

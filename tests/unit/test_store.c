@@ -81,7 +81,7 @@ static void test_store_upgrades_version_1_keeping_every_row(void **state)
     (void)state;
     make_v1_database();
     assert_int_equal(store_open(path, &store, &err), 0);
-    assert_string_equal(one(store, "PRAGMA user_version"), "2");
+    assert_string_equal(one(store, "PRAGMA user_version"), "3");
     assert_string_equal(one(store, "SELECT count(*) FROM staff"), "4");
     assert_string_equal(one(store, "SELECT count(*) FROM assets"), "4");
     assert_string_equal(one(store, "SELECT asset_tag || ' ' || state || ' ' || "
@@ -91,6 +91,9 @@ static void test_store_upgrades_version_1_keeping_every_row(void **state)
     assert_string_equal(one(store, "SELECT flag_walk_in FROM returns"), "0");
     assert_string_equal(one(store, "SELECT received_at FROM returns"), "NULL");
     assert_string_equal(one(store, "SELECT count(*) FROM technicians"), "0");
+    assert_string_equal(one(store, "SELECT lang FROM receipts"), "en");
+    assert_string_equal(one(store, "SELECT count(*) FROM prints"), "0");
+    assert_string_equal(one(store, "SELECT count(*) FROM digests"), "0");
     assert_string_equal(one(store, "SELECT count(*) FROM staff WHERE left_on IS NULL"), "4");
     /* The audit chain written by the old release still verifies. */
     assert_int_equal(audit_verify(store, &bad, &rows, &err), 0);

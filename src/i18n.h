@@ -1,0 +1,50 @@
+/* Message catalogs: the words the kiosk shows, prints and mails, in the
+ * person's language.  One JSON file a language, LANG.json (a flat object
+ * of "key": "text"), in the catalog folder: [kiosk] catalogs, else the
+ * folder the programs were built with (DK_CATALOG_DIR).  The web UI reads
+ * the same files.
+ *
+ * Texts may hold named placeholders, "{tag}", filled by i18n_format; a
+ * catalog text is never used as a printf format. */
+#ifndef DK_I18N_H
+#define DK_I18N_H
+
+#include "config.h"
+#include "error.h"
+
+#include <stdbool.h>
+
+struct dk_catalog;
+
+/* The catalog folder cfg names, or the built-in one. */
+const char *i18n_dir(const struct dk_config *cfg);
+
+/* Load LANG.json from dir, with en.json behind it for any key it lacks.
+ * 0; DK_EINPUT naming the file (and line and column) when it is not a flat
+ * JSON object of strings, or lang is not a plain language code; -errno
+ * when it cannot be read.  The caller frees with i18n_free. */
+int i18n_load(const char *dir, const char *lang, struct dk_catalog **out,
+              struct dk_error *err);
+
+/* true when dir holds LANG.json (lang checked as a plain code first). */
+bool i18n_available(const char *dir, const char *lang);
+
+/* The language code the catalog was loaded for ("es"). */
+const char *i18n_lang(const struct dk_catalog *c);
+
+/* The text for key; the key itself when no catalog has it (and a warning
+ * is logged once), so a missing text shows up but never crashes.  Never
+ * NULL; owned by the catalog. */
+const char *i18n_text(const struct dk_catalog *c, const char *key);
+
+/* The text for key with each {NAME} replaced by its value: the arguments
+ * after key are NAME, VALUE pairs ending with NULL.  A {NAME} with no
+ * value given is left as written.  malloc'd (the caller frees); NULL when
+ * memory runs out. */
+char *i18n_format(const struct dk_catalog *c, const char *key, ...)
+    __attribute__((sentinel));
+
+/* Free; accepts NULL. */
+void i18n_free(struct dk_catalog *c);
+
+#endif
