@@ -37,7 +37,7 @@ static int teardown(void **state)
 {
     static const char *const names[] = {"good.conf",   "unknown.conf", "section.conf",
                                         "number.conf", "secret.conf",  "usb.conf",
-                                        "badusb.conf", "refused.conf"};
+                                        "badusb.conf", "refused.conf", "printer.conf"};
     char path[256];
 
     (void)state;
@@ -248,6 +248,88 @@ static void test_config_refuses_serial_scanner_without_device(void **state)
                    "[scanner lobby] needs device = PATH");
 }
 
+static void test_config_reads_printer_language_and_digest(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("printer.conf", "[kiosk]\n"
+                                                  "language = es\n"
+                                                  "catalogs = ui/i18n\n"
+                                                  "[receipt]\n"
+                                                  "print = always\n"
+                                                  "[printer lobby]\n"
+                                                  "type = tcp\n"
+                                                  "host = 127.0.0.1\n"
+                                                  "port = 9101\n"
+                                                  "width = 58\n"
+                                                  "model = tm-t20\n"
+                                                  "qr = raster\n"
+                                                  "[mail]\n"
+                                                  "digest = yes\n"
+                                                  "digest_time = 16:45\n"
+                                                  "ticket_subject = KACE reimage {tag}\n");
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), 0);
+    assert_string_equal(cfg.language, "es");
+    assert_int_equal(strncmp(cfg.catalog_dir, dir, strlen(dir)), 0);
+    assert_string_equal(cfg.catalog_dir + strlen(dir), "/ui/i18n");
+    assert_int_equal(cfg.print, DK_PRINT_ALWAYS);
+    assert_int_equal(cfg.n_printers, 1);
+    assert_string_equal(cfg.printers[0].name, "lobby");
+    assert_int_equal(cfg.printers[0].kind, DK_PRINTER_TCP);
+    assert_string_equal(cfg.printers[0].host, "127.0.0.1");
+    assert_int_equal(cfg.printers[0].port, 9101);
+    assert_int_equal(cfg.printers[0].width_mm, 58);
+    assert_string_equal(cfg.printers[0].model, "tm-t20");
+    assert_int_equal(cfg.printers[0].qr, DK_QR_RASTER);
+    assert_int_equal(cfg.printers[0].timeout_ms, 3000);
+    assert_true(cfg.digest);
+    assert_int_equal(cfg.digest_minute, 16 * 60 + 45);
+    assert_string_equal(cfg.ticket_subject, "KACE reimage {tag}");
+}
+
+static void test_config_printer_defaults_to_80mm_auto_qr(void **state)
+{
+    struct dk_config cfg;
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_string_equal(cfg.language, "en");
+    assert_int_equal(cfg.print, DK_PRINT_ASK);
+    assert_int_equal(cfg.n_printers, 0);
+    assert_false(cfg.digest);
+    assert_int_equal(cfg.digest_minute, 17 * 60);
+    assert_string_equal(cfg.ticket_subject, "Reimage desktop {tag} at {site_name}");
+}
+
+static void test_config_refuses_bad_printer_settings(void **state)
+{
+    (void)state;
+    assert_refused("[printer lobby]\ntype = tcp\nport = 9100\n", 2,
+                   "[printer lobby] type = tcp needs host = NAME");
+    assert_refused("[printer lobby]\ntype = file\nwidth = 60\n", 3,
+                   "bad value '60' for width");
+    assert_refused("[printer lobby]\ntype = cups\n", 2,
+                   "[printer lobby] type = cups needs queue = NAME");
+    assert_refused("[printer lobby]\ntype = laser\n", 2,
+                   "bad value 'laser' for type");
+    assert_refused("[printer lobby]\ntype = file\ndevice = out\nqr = maybe\n", 4,
+                   "bad value 'maybe' for qr");
+}
+
+static void test_config_refuses_bad_language_and_digest_time(void **state)
+{
+    (void)state;
+    assert_refused("[kiosk]\nlanguage = ../etc/passwd\n", 2,
+                   "bad value '../etc/passwd' for language");
+    assert_refused("[kiosk]\nlanguage = ES\n", 2, "bad value 'ES' for language");
+    assert_refused("[mail]\ndigest_time = 24:00\n", 2, "bad value '24:00' for digest_time");
+    assert_refused("[mail]\ndigest_time = 5pm\n", 2, "bad value '5pm' for digest_time");
+    assert_refused("[receipt]\nprint = sometimes\n", 2, "bad value 'sometimes' for print");
+}
+
 static void test_config_refuses_a_directory(void **state)
 {
     struct dk_config cfg;
@@ -297,6 +379,10 @@ int main(void)
         cmocka_unit_test(test_config_refuses_key_set_twice),
         cmocka_unit_test(test_config_refuses_smtp_without_url),
         cmocka_unit_test(test_config_refuses_serial_scanner_without_device),
+        cmocka_unit_test(test_config_reads_printer_language_and_digest),
+        cmocka_unit_test(test_config_printer_defaults_to_80mm_auto_qr),
+        cmocka_unit_test(test_config_refuses_bad_printer_settings),
+        cmocka_unit_test(test_config_refuses_bad_language_and_digest_time),
         cmocka_unit_test(test_config_refuses_a_directory),
         cmocka_unit_test(test_config_missing_file_is_errno),
         cmocka_unit_test(test_config_path_order),
