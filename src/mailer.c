@@ -1,5 +1,6 @@
 #include "mailer.h"
 
+#include "digest.h"
 #include "log.h"
 #include "outbox.h"
 
@@ -21,7 +22,31 @@ struct dk_mailer {
     pthread_cond_t cond;
     bool wake;
     bool stop;
+    char digest_day[11]; /* the local day whose digest this thread queued */
 };
+
+/* Once the local time passes [mail] digest_time, queue the day's digests
+ * (before this round's delivery, which then sends them).  At start, with
+ * digest_day empty, this also catches up a day whose digest_time passed
+ * while the daemon was down; the `digests` table makes asking again for
+ * a day already queued (by an earlier run or dropkioskctl) queue nothing.
+ * A failure is retried at the next round. */
+static void digest_round(struct dk_mailer *m)
+{
+    struct dk_error err = {{0}};
+    time_t now = time(NULL);
+    char day[11];
+    int n = 0;
+
+    if (!digest_due(m->cfg, now, m->digest_day, day, sizeof(day)))
+        return;
+    if (digest_queue(m->store, m->cfg, day, now, &n, &err) != 0) {
+        log_error("cannot queue the leaders' digests for %s: %s", day, err.msg);
+        return;
+    }
+    memcpy(m->digest_day, day, sizeof(m->digest_day));
+    log_info("queued %d leaders' digest%s for %s", n, n == 1 ? "" : "s", day);
+}
 
 static void deliver_round(struct dk_mailer *m)
 {
@@ -47,6 +72,7 @@ static void *run(void *arg)
 
         m->wake = false;
         pthread_mutex_unlock(&m->lock);
+        digest_round(m);
         deliver_round(m);
         pthread_mutex_lock(&m->lock);
         clock_gettime(CLOCK_REALTIME, &until);
