@@ -47,6 +47,7 @@ struct open_return {
     char received_at[32];
     char technician[32];
     char site_name[256];
+    char lang[16]; /* the receipt's language; "" without a receipt */
 };
 
 bool intake_condition_ok(const char *condition)
@@ -205,8 +206,9 @@ static int latest_return(struct intake_ctx *x, const char *tag,
         x->store,
         "SELECT r.id, r.state, r.returned_by, r.receipt_id, "
         "r.charger_declared, r.returned_at, r.received_at, r.technician, "
-        "coalesce(s.name, r.site_id) FROM returns r "
+        "coalesce(s.name, r.site_id), coalesce(rc.lang, '') FROM returns r "
         "LEFT JOIN sites s ON s.id = r.site_id "
+        "LEFT JOIN receipts rc ON rc.id = r.receipt_id "
         "WHERE r.asset_tag = ? AND r.state IN ('dropped', 'received') "
         /* A received return not yet dispositioned means the device is
          * already with OIIT, whatever newer drop the kiosk took since:
@@ -230,6 +232,7 @@ static int latest_return(struct intake_ctx *x, const char *tag,
         copy_col(r->received_at, sizeof(r->received_at), st, 6);
         copy_col(r->technician, sizeof(r->technician), st, 7);
         copy_col(r->site_name, sizeof(r->site_name), st, 8);
+        copy_col(r->lang, sizeof(r->lang), st, 9);
         break;
     case SQLITE_DONE:
         break;
@@ -323,6 +326,8 @@ static int enqueue_confirmation(struct intake_ctx *x, const struct device *dev,
                                 bool cc, struct dk_error *err)
 {
     struct dk_notice notice = {0};
+    struct dk_catalog *cat = NULL;
+    const char *lang = r->lang;
     char returned[64], received[64];
     struct dk_notice_received n = {
         .asset = &dev->asset,
@@ -340,7 +345,14 @@ static int enqueue_confirmation(struct intake_ctx *x, const struct device *dev,
 
     local_text(r->returned_at, returned, sizeof(returned));
     local_text(x->now_utc, received, sizeof(received));
-    rc = notice_received(x->cfg, &n, &notice);
+    /* In the language the person chose at the kiosk (the kiosk's own when
+     * that catalog is gone).  A catalog that cannot be read refuses the
+     * mail (DK_EINPUT), not the receive. */
+    if (r->lang[0] == '\0' || !i18n_available(i18n_dir(x->cfg), r->lang))
+        lang = x->cfg->language;
+    rc = i18n_load(i18n_dir(x->cfg), lang, &cat, err) != 0 ? DK_EINPUT : 0;
+    if (rc == 0)
+        rc = notice_received(x->cfg, cat, &n, &notice);
     if (rc == 0) {
         struct dk_mail m = {
             .from = x->cfg->mail_from,
@@ -352,10 +364,11 @@ static int enqueue_confirmation(struct intake_ctx *x, const struct device *dev,
         };
 
         rc = outbox_enqueue(x->store, "confirmation", &m, NULL, err);
-    } else {
+    } else if (rc == -ENOMEM) {
         dk_error_set(err, rc, "cannot compose the confirmation: out of memory");
     }
     notice_free(&notice);
+    i18n_free(cat);
     return rc;
 }
 

@@ -1,7 +1,9 @@
+/* The receipt email: subject, text and HTML in the person's language,
+ * every word from their message catalog (kiosk-ui/i18n/LANG.json,
+ * email.receipt.*), every value escaped for HTML. */
 #include "notice.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,106 +43,164 @@ static void put_html(FILE *f, const char *s)
     }
 }
 
-static const char *model_of(const struct dk_asset *a)
+static const char *model_of(const struct dk_catalog *cat, const struct dk_asset *a)
 {
-    return a->model[0] != '\0' ? a->model : "device not in our inventory";
+    return a->model[0] != '\0' ? a->model : i18n_text(cat, "email.receipt.unknown_model");
+}
+
+/* Write one catalog text (already filled by i18n_format, then freed here),
+ * as HTML text when html is set.  A NULL text (memory ran out) clears ok;
+ * the caller checks ok once at the end. */
+static void put_text(FILE *f, char *text, bool html, bool *ok)
+{
+    if (text == NULL) {
+        *ok = false;
+        return;
+    }
+    if (html)
+        put_html(f, text);
+    else
+        fputs(text, f);
+    free(text);
 }
 
 /* open_memstream sets *buf only when the stream is flushed or closed, so
  * the pointer is read after fclose, through buf. */
-static char *close_stream(FILE *f, char **buf)
+static char *close_stream(FILE *f, char **buf, bool ok)
 {
-    if (fclose(f) != 0) {
+    if (fclose(f) != 0 || !ok) {
         free(*buf);
         return NULL;
     }
     return *buf;
 }
 
-static char *receipt_text(const struct dk_config *cfg, const char *receipt_id,
-                          const char *name, const char *when,
-                          const struct dk_notice_device *devices, size_t n)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+/* The words every receipt email has, whether text or HTML. */
+struct receipt_words {
+    const struct dk_config *cfg;
+    const struct dk_catalog *cat;
+    const char *receipt_id;
+    const char *name;
+    const char *when;
+    const struct dk_notice_device *devices;
+    size_t n;
+};
 
-    if (f == NULL)
-        return NULL;
-    fprintf(f, "Hello %s,\n\n", name);
-    fprintf(f, "%s received these devices at the %s kiosk on %s:\n\n", cfg->district,
-            cfg->site_name, when);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "  - %s  %s  (charger in the bag: %s)\n", devices[i].asset->tag,
-                model_of(devices[i].asset), devices[i].charger ? "yes" : "no");
-    fprintf(f, "\nReceipt: %s\n\n", receipt_id);
-    fputs("Each device is pending technician verification. OIIT will confirm when it\n"
-          "has been checked in. The attached QR code is your signed receipt; keep\n"
-          "this email as proof of return.\n",
-          f);
-    return close_stream(f, &buf);
+static char *greeting(const struct receipt_words *w)
+{
+    return i18n_format(w->cat, "email.receipt.greeting", "name", w->name, NULL);
 }
 
-static char *receipt_html(const struct dk_config *cfg, const char *receipt_id,
-                          const char *name, const char *when,
-                          const struct dk_notice_device *devices, size_t n, const char *cid)
+static char *intro(const struct receipt_words *w)
+{
+    return i18n_format(w->cat, "email.receipt.intro", "district", w->cfg->district, "site",
+                       w->cfg->site_name, "when", w->when, NULL);
+}
+
+static char *device_line(const struct receipt_words *w, size_t i)
+{
+    const struct dk_notice_device *d = &w->devices[i];
+
+    return i18n_format(w->cat, "email.receipt.device", "tag", d->asset->tag, "model",
+                       model_of(w->cat, d->asset), "charger",
+                       i18n_text(w->cat, d->charger ? "email.receipt.yes" : "email.receipt.no"),
+                       NULL);
+}
+
+static char *footer(const struct receipt_words *w)
+{
+    return i18n_format(w->cat, "email.receipt.footer", "district", w->cfg->district, NULL);
+}
+
+static char *receipt_text(const struct receipt_words *w)
 {
     char *buf = NULL;
     size_t len = 0;
+    bool ok = true;
     FILE *f = open_memstream(&buf, &len);
 
     if (f == NULL)
         return NULL;
-    fputs("<!DOCTYPE html>\n<html><body>\n<p>Hello ", f);
-    put_html(f, name);
-    fputs(",</p>\n<p>", f);
-    put_html(f, cfg->district);
-    fputs(" received these devices at the ", f);
-    put_html(f, cfg->site_name);
-    fputs(" kiosk on ", f);
-    put_html(f, when);
-    fputs(":</p>\n<ul>\n", f);
-    for (size_t i = 0; i < n; i++) {
-        fputs("<li>", f);
-        put_html(f, devices[i].asset->tag);
-        fputs(" &ndash; ", f);
-        put_html(f, model_of(devices[i].asset));
-        fprintf(f, " (charger in the bag: %s)</li>\n", devices[i].charger ? "yes" : "no");
+    put_text(f, greeting(w), false, &ok);
+    fputs("\n\n", f);
+    put_text(f, intro(w), false, &ok);
+    fputs("\n\n", f);
+    for (size_t i = 0; i < w->n; i++) {
+        fputs("  - ", f);
+        put_text(f, device_line(w, i), false, &ok);
+        fputc('\n', f);
     }
-    fputs("</ul>\n<p>Receipt: <strong>", f);
-    put_html(f, receipt_id);
+    fprintf(f, "\n%s %s\n\n", i18n_text(w->cat, "email.receipt.receipt_label"), w->receipt_id);
+    fprintf(f, "%s %s\n\n", i18n_text(w->cat, "email.receipt.pending"),
+            i18n_text(w->cat, "email.receipt.qr"));
+    put_text(f, footer(w), false, &ok);
+    fputc('\n', f);
+    return close_stream(f, &buf, ok);
+}
+
+static char *receipt_html(const struct receipt_words *w, const char *cid)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    bool ok = true;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (f == NULL)
+        return NULL;
+    /* The lang attribute lets a screen reader speak the mail in its own
+     * language. */
+    fputs("<!DOCTYPE html>\n<html lang=\"", f);
+    put_html(f, i18n_lang(w->cat));
+    fputs("\"><body>\n<p>", f);
+    put_text(f, greeting(w), true, &ok);
+    fputs("</p>\n<p>", f);
+    put_text(f, intro(w), true, &ok);
+    fputs("</p>\n<ul>\n", f);
+    for (size_t i = 0; i < w->n; i++) {
+        fputs("<li>", f);
+        put_text(f, device_line(w, i), true, &ok);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n<p>", f);
+    put_html(f, i18n_text(w->cat, "email.receipt.receipt_label"));
+    fputs(" <strong>", f);
+    put_html(f, w->receipt_id);
     fputs("</strong></p>\n<p><img src=\"cid:", f);
     put_html(f, cid);
-    fputs("\" alt=\"Signed receipt QR code\"></p>\n"
-          "<p>Each device is pending technician verification. OIIT will confirm when it "
-          "has been checked in.</p>\n</body></html>\n",
-          f);
-    return close_stream(f, &buf);
+    fputs("\" alt=\"", f);
+    put_html(f, i18n_text(w->cat, "email.receipt.qr_alt"));
+    fputs("\"></p>\n<p>", f);
+    put_html(f, i18n_text(w->cat, "email.receipt.pending"));
+    fputs("</p>\n<p>", f);
+    put_text(f, footer(w), true, &ok);
+    fputs("</p>\n</body></html>\n", f);
+    return close_stream(f, &buf, ok);
 }
 
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *format(const char *fmt, ...)
+int notice_receipt(const struct dk_config *cfg, const struct dk_catalog *cat,
+                   const char *receipt_id, const char *name, const char *when,
+                   const struct dk_notice_device *devices, size_t n, const char *qr_cid,
+                   struct dk_notice *out)
 {
-    char *s = NULL;
-    va_list ap;
-    int n;
+    const struct receipt_words w = {
+        .cfg = cfg,
+        .cat = cat,
+        .receipt_id = receipt_id,
+        .name = name,
+        .when = when,
+        .devices = devices,
+        .n = n,
+    };
+    char count[24];
 
-    va_start(ap, fmt);
-    n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    return n < 0 ? NULL : s;
-}
-
-int notice_receipt(const struct dk_config *cfg, const char *receipt_id, const char *name,
-                   const char *when, const struct dk_notice_device *devices, size_t n,
-                   const char *qr_cid, struct dk_notice *out)
-{
     memset(out, 0, sizeof(*out));
-    out->subject = format("Device return receipt %s (%zu device%s)", receipt_id, n,
-                          n == 1 ? "" : "s");
-    out->text = receipt_text(cfg, receipt_id, name, when, devices, n);
-    out->html = receipt_html(cfg, receipt_id, name, when, devices, n, qr_cid);
+    snprintf(count, sizeof(count), "%zu", n);
+    out->subject = i18n_format(cat,
+                               n == 1 ? "email.receipt.subject.one"
+                                      : "email.receipt.subject.other",
+                               "id", receipt_id, "count", count, NULL);
+    out->text = receipt_text(&w);
+    out->html = receipt_html(&w, qr_cid);
     if (out->subject == NULL || out->text == NULL || out->html == NULL) {
         notice_free(out);
         return -ENOMEM;

@@ -1,10 +1,13 @@
 /* The words of the messages the kiosk sends: the receipt email, the
  * service-desk ticket for a desktop, and the technician's confirmation that
- * a device arrived. */
+ * a device arrived.  The receipt and the confirmation are written in the
+ * person's language from a message catalog (i18n.h); the ticket, read by
+ * the service desk, stays in English. */
 #ifndef DK_NOTICE_H
 #define DK_NOTICE_H
 
 #include "config.h"
+#include "i18n.h"
 #include "inventory.h"
 
 #include <stdbool.h>
@@ -15,17 +18,23 @@ struct dk_notice_device {
     bool charger;
 };
 
-/* The receipt email's subject, text and HTML bodies (malloc'd, the caller
- * frees each; NULL on failure).  Every value is escaped for HTML. */
+/* A message's subject, text and HTML bodies (malloc'd, the caller frees
+ * each with notice_free; html is NULL for a text-only message). */
 struct dk_notice {
     char *subject;
     char *text;
     char *html;
 };
 
-int notice_receipt(const struct dk_config *cfg, const char *receipt_id, const char *name,
-                   const char *when, const struct dk_notice_device *devices, size_t n,
-                   const char *qr_cid, struct dk_notice *out);
+/* The receipt email for the n devices of one visit, in cat's language
+ * (email.receipt.* texts; English fills any the catalog lacks).  name and
+ * when are the person's name and the local time; qr_cid is the Content-ID
+ * of the QR code image the HTML shows.  Every value is escaped in the HTML.
+ * 0 or -ENOMEM; the caller frees out with notice_free. */
+int notice_receipt(const struct dk_config *cfg, const struct dk_catalog *cat,
+                   const char *receipt_id, const char *name, const char *when,
+                   const struct dk_notice_device *devices, size_t n, const char *qr_cid,
+                   struct dk_notice *out);
 
 /* The service-desk ticket for a desktop left where it is (text only).
  * requester may be NULL when the person gave no name. */
@@ -48,12 +57,13 @@ struct dk_notice_received {
     int charger_cost_cents;       /* replacement cost for the device's type */
 };
 
-/* The confirmation email to the person who returned a device (text only):
- * received, charger verified or missing (with the replacement cost when a
- * charger was expected), and what happens next.  0 or -ENOMEM; the caller
- * frees out with notice_free. */
-int notice_received(const struct dk_config *cfg, const struct dk_notice_received *r,
-                    struct dk_notice *out);
+/* The confirmation email to the person who returned a device (text only),
+ * in cat's language (email.received.* texts): received, charger verified
+ * or missing (with the replacement cost when a charger was expected), and
+ * what happens next.  0 or -ENOMEM; the caller frees out with
+ * notice_free. */
+int notice_received(const struct dk_config *cfg, const struct dk_catalog *cat,
+                    const struct dk_notice_received *r, struct dk_notice *out);
 
 /* "$35.00" for 3500 into buf (at least 16 bytes). */
 void notice_money(int cents, char *buf, size_t size);

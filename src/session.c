@@ -303,6 +303,7 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
 {
     struct dk_notice_device devs[DK_VISIT_MAX];
     struct dk_notice notice = {0};
+    struct dk_catalog *cat = NULL;
     unsigned char *png = NULL;
     size_t png_len = 0, n = 0;
     int rc;
@@ -314,9 +315,13 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
         }
     }
     rc = receipt_qr_png(c->payload, &png, &png_len, err);
+    /* TODO(session): the visit's language, once the kiosk records it.  A
+     * catalog that cannot be read refuses the mail, not the visit. */
+    if (rc == 0 && i18n_load(i18n_dir(s->deps.cfg), s->deps.cfg->language, &cat, err) != 0)
+        rc = DK_EINPUT;
     if (rc == 0)
-        rc = notice_receipt(s->deps.cfg, c->receipt_id, s->who.name, c->when_local, devs, n,
-                            QR_CID, &notice);
+        rc = notice_receipt(s->deps.cfg, cat, c->receipt_id, s->who.name, c->when_local, devs,
+                            n, QR_CID, &notice);
     if (rc == 0) {
         struct dk_mail m = {
             .from = s->deps.cfg->mail_from,
@@ -337,6 +342,7 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
         rc = audit_append(s->deps.store, c->actor, "receipt email queued", c->receipt_id,
                           s->copy_leader ? "to staff, cc leader" : "to staff", err);
     notice_free(&notice);
+    i18n_free(cat);
     free(png);
     return mail_refused(s, rc, "receipt email", c->receipt_id, err);
 }

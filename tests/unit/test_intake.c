@@ -807,9 +807,11 @@ static void test_confirmation_states_a_missing_chargers_cost(void **state)
         .charger_expected = true,
         .charger_cost_cents = 4250,
     };
+    struct dk_catalog *en = NULL;
     struct dk_notice n;
 
-    assert_int_equal(notice_received(&f->cfg, &r, &n), 0);
+    assert_int_equal(i18n_load(DK_CATALOG_DIR, "en", &en, NULL), 0);
+    assert_int_equal(notice_received(&f->cfg, en, &r, &n), 0);
     assert_string_equal(n.subject, "Device received by OIIT: asset 104233, charger missing");
     assert_string_equal(
         n.text,
@@ -830,6 +832,7 @@ static void test_confirmation_states_a_missing_chargers_cost(void **state)
         "nothing more you need to do.\n");
     assert_null(n.html);
     notice_free(&n);
+    i18n_free(en);
 }
 
 static void test_confirmation_with_the_charger_names_no_cost(void **state)
@@ -848,14 +851,17 @@ static void test_confirmation_with_the_charger_names_no_cost(void **state)
         .charger_expected = true,
         .charger_cost_cents = 4250,
     };
+    struct dk_catalog *en = NULL;
     struct dk_notice n;
 
-    assert_int_equal(notice_received(&f->cfg, &r, &n), 0);
+    assert_int_equal(i18n_load(DK_CATALOG_DIR, "en", &en, NULL), 0);
+    assert_int_equal(notice_received(&f->cfg, en, &r, &n), 0);
     assert_string_equal(n.subject, "Device received by OIIT: asset 104233");
     assert_non_null(strstr(n.text, "  Charger:  verified, in the bag\n\nWhat happens next"));
     assert_null(strstr(n.text, "$"));
     assert_null(strstr(n.text, "Receipt:"));
     notice_free(&n);
+    i18n_free(en);
 }
 
 int main(void)

@@ -1,0 +1,323 @@
+/* Message catalogs (see i18n.h).  Each catalog is a flat JSON object read
+ * with jansson; a lookup tries the person's language, then English, then
+ * gives back the key itself so a missing text is visible on screen rather
+ * than a crash or an empty line. */
+#include "i18n.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef DK_CATALOG_DIR
+#define DK_CATALOG_DIR "/usr/share/dropkiosk/i18n"
+#endif
+
+#define I18N_FALLBACK "en"
+/* More NAME, VALUE pairs than any text of ours has placeholders; the rest
+ * are ignored (and logged) rather than read past. */
+#define I18N_MAX_ARGS 16
+
+struct dk_catalog {
+    char lang[16];
+    json_t *texts;    /* LANG.json */
+    json_t *fallback; /* en.json; NULL when LANG is en */
+    /* Keys no catalog has, each warned about once.  i18n_text takes a
+     * const catalog, and the daemon's threads may share one, so the set
+     * has its own lock. */
+    json_t *warned;
+    pthread_mutex_t lock;
+};
+
+const char *i18n_dir(const struct dk_config *cfg)
+{
+    if (cfg != NULL && cfg->catalog_dir[0] != '\0')
+        return cfg->catalog_dir;
+    return DK_CATALOG_DIR;
+}
+
+/* The same rule as [kiosk] language in config.c: two or three lower-case
+ * letters, optionally "-" and two to four letters ("pt-BR", "zh-Hans").
+ * Nothing else reaches a file name. */
+static bool lang_ok(const char *lang)
+{
+    static const char lower[] = "abcdefghijklmnopqrstuvwxyz";
+    static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    size_t n, m;
+
+    if (lang == NULL)
+        return false;
+    n = strspn(lang, lower);
+    if (n < 2 || n > 3)
+        return false;
+    if (lang[n] == '\0')
+        return true;
+    if (lang[n] != '-')
+        return false;
+    m = strspn(lang + n + 1, letters);
+    return m >= 2 && m <= 4 && lang[n + 1 + m] == '\0';
+}
+
+static int catalog_path(const char *dir, const char *lang, char *buf, size_t size,
+                        struct dk_error *err)
+{
+    int n = snprintf(buf, size, "%s/%s.json", dir, lang);
+
+    if (n < 0 || (size_t)n >= size)
+        return dk_error_set(err, DK_EINPUT, "message catalog folder name too long: %s", dir);
+    return 0;
+}
+
+/* jansson says only that the file could not be opened; open(2) says why,
+ * so the caller gets the errno its contract promises. */
+static int open_errno(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    close(fd);
+    return -EIO;
+}
+
+static int check_texts(const char *path, json_t *root, struct dk_error *err)
+{
+    const char *key;
+    json_t *value;
+
+    if (!json_is_object(root))
+        return dk_error_set(err, DK_EINPUT,
+                            "message catalog %s: not a JSON object of \"key\": \"text\"",
+                            path);
+    json_object_foreach(root, key, value) {
+        if (!json_is_string(value))
+            return dk_error_set(err, DK_EINPUT,
+                                "message catalog %s: the text of \"%s\" is not a string",
+                                path, key);
+    }
+    return 0;
+}
+
+/* Read one catalog file.  Duplicate keys are refused: the second text
+ * silently winning would hide a translator's mistake. */
+static int load_file(const char *dir, const char *lang, json_t **out, struct dk_error *err)
+{
+    char path[DK_PATH_MAX + 32];
+    json_error_t je;
+    json_t *root;
+    int rc;
+
+    *out = NULL;
+    rc = catalog_path(dir, lang, path, sizeof(path), err);
+    if (rc != 0)
+        return rc;
+    root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL && json_error_code(&je) == json_error_cannot_open_file) {
+        rc = open_errno(path);
+        return dk_error_set(err, rc, "cannot open message catalog %s: %s", path,
+                            strerror(-rc));
+    }
+    if (root == NULL)
+        return dk_error_set(err, DK_EINPUT, "message catalog %s:%d:%d: %s", path, je.line,
+                            je.column, je.text);
+    rc = check_texts(path, root, err);
+    if (rc != 0) {
+        json_decref(root);
+        return rc;
+    }
+    *out = root;
+    return 0;
+}
+
+/* A translation that lacks texts still works (English fills in), but the
+ * operator should hear of it once, at load, not per screen. */
+static void note_missing(const struct dk_catalog *c)
+{
+    const char *key;
+    json_t *value;
+    size_t missing = 0;
+
+    json_object_foreach(c->fallback, key, value) {
+        (void)value;
+        missing += json_object_get(c->texts, key) == NULL;
+    }
+    if (missing > 0)
+        log_warn("message catalog %s.json lacks %zu text%s of %s.json; they are shown in "
+                 "English",
+                 c->lang, missing, missing == 1 ? "" : "s", I18N_FALLBACK);
+}
+
+int i18n_load(const char *dir, const char *lang, struct dk_catalog **out,
+              struct dk_error *err)
+{
+    struct dk_catalog *c = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!lang_ok(lang))
+        return dk_error_set(err, DK_EINPUT,
+                            "cannot load message catalog: \"%s\" is not a language code "
+                            "such as en, es or pt-BR",
+                            lang != NULL ? lang : "");
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return dk_error_set(err, -ENOMEM, "cannot load message catalog: out of memory");
+    pthread_mutex_init(&c->lock, NULL);
+    snprintf(c->lang, sizeof(c->lang), "%s", lang);
+    c->warned = json_object();
+    rc = c->warned != NULL ? 0 : dk_error_set(err, -ENOMEM, "cannot load message catalog: "
+                                                           "out of memory");
+    if (rc == 0)
+        rc = load_file(dir, lang, &c->texts, err);
+    if (rc == 0 && strcmp(lang, I18N_FALLBACK) != 0)
+        rc = load_file(dir, I18N_FALLBACK, &c->fallback, err);
+    if (rc != 0)
+        goto out;
+    if (c->fallback != NULL)
+        note_missing(c);
+    *out = c;
+    c = NULL;
+out:
+    i18n_free(c);
+    return rc;
+}
+
+bool i18n_available(const char *dir, const char *lang)
+{
+    char path[DK_PATH_MAX + 32];
+
+    if (!lang_ok(lang) || catalog_path(dir, lang, path, sizeof(path), NULL) != 0)
+        return false;
+    return access(path, R_OK) == 0;
+}
+
+const char *i18n_lang(const struct dk_catalog *c)
+{
+    return c->lang;
+}
+
+static void warn_once(const struct dk_catalog *c, const char *key)
+{
+    bool first;
+
+    pthread_mutex_lock((pthread_mutex_t *)&c->lock);
+    first = json_object_get(c->warned, key) == NULL;
+    if (first)
+        json_object_set_new(c->warned, key, json_true());
+    pthread_mutex_unlock((pthread_mutex_t *)&c->lock);
+    if (first)
+        log_warn("no text for \"%s\" in message catalog %s.json or %s.json; the key is shown",
+                 key, c->lang, I18N_FALLBACK);
+}
+
+const char *i18n_text(const struct dk_catalog *c, const char *key)
+{
+    const char *text = json_string_value(json_object_get(c->texts, key));
+
+    if (text == NULL && c->fallback != NULL)
+        text = json_string_value(json_object_get(c->fallback, key));
+    if (text != NULL)
+        return text;
+    warn_once(c, key);
+    return key;
+}
+
+struct fill_args {
+    const char *name[I18N_MAX_ARGS];
+    const char *value[I18N_MAX_ARGS];
+    size_t n;
+};
+
+/* The value given for the placeholder name (len bytes), or NULL. */
+static const char *arg_value(const struct fill_args *a, const char *name, size_t len)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        if (strlen(a->name[i]) == len && memcmp(a->name[i], name, len) == 0)
+            return a->value[i] != NULL ? a->value[i] : "";
+    }
+    return NULL;
+}
+
+/* Copy text to f with each known {NAME} replaced.  One pass: a value that
+ * itself holds "{...}" (a scanned label can) is written as it is, never
+ * filled again. */
+static void fill(FILE *f, const char *text, const struct fill_args *a)
+{
+    static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+    const char *p = text;
+
+    while (*p != '\0') {
+        const char *open = strchr(p, '{');
+        size_t len;
+        const char *value;
+
+        if (open == NULL) {
+            fputs(p, f);
+            return;
+        }
+        fwrite(p, 1, (size_t)(open - p), f);
+        len = strspn(open + 1, name_chars);
+        value = len > 0 && open[1 + len] == '}' ? arg_value(a, open + 1, len) : NULL;
+        if (value != NULL) {
+            fputs(value, f);
+            p = open + len + 2;
+        } else {
+            fputc('{', f);
+            p = open + 1;
+        }
+    }
+}
+
+char *i18n_format(const struct dk_catalog *c, const char *key, ...)
+{
+    struct fill_args a = {.n = 0};
+    const char *name;
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f;
+    va_list ap;
+
+    va_start(ap, key);
+    while ((name = va_arg(ap, const char *)) != NULL) {
+        const char *value = va_arg(ap, const char *);
+
+        if (a.n == I18N_MAX_ARGS) {
+            log_warn("i18n_format(\"%s\"): more than %d placeholders given; \"%s\" ignored",
+                     key, I18N_MAX_ARGS, name);
+            continue;
+        }
+        a.name[a.n] = name;
+        a.value[a.n++] = value;
+    }
+    va_end(ap);
+
+    f = open_memstream(&buf, &size);
+    if (f == NULL)
+        return NULL;
+    fill(f, i18n_text(c, key), &a);
+    /* open_memstream sets buf only once the stream is flushed or closed. */
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+void i18n_free(struct dk_catalog *c)
+{
+    if (c == NULL)
+        return;
+    json_decref(c->texts);
+    json_decref(c->fallback);
+    json_decref(c->warned);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
