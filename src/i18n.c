@@ -149,8 +149,7 @@ static void note_missing(const struct dk_catalog *c)
         missing += json_object_get(c->texts, key) == NULL;
     }
     if (missing > 0)
-        log_warn("message catalog %s.json lacks %zu text%s of %s.json; they are shown in "
-                 "English",
+        log_warn("message catalog %s.json lacks %zu text%s of %s.json (shown in English)",
                  c->lang, missing, missing == 1 ? "" : "s", I18N_FALLBACK);
 }
 
@@ -212,9 +211,12 @@ static void warn_once(const struct dk_catalog *c, const char *key)
     if (first)
         json_object_set_new(c->warned, key, json_true());
     pthread_mutex_unlock((pthread_mutex_t *)&c->lock);
-    if (first)
+    if (first && c->fallback != NULL)
         log_warn("no text for \"%s\" in message catalog %s.json or %s.json; the key is shown",
                  key, c->lang, I18N_FALLBACK);
+    else if (first)
+        log_warn("no text for \"%s\" in message catalog %s.json; the key is shown", key,
+                 c->lang);
 }
 
 const char *i18n_text(const struct dk_catalog *c, const char *key)
