@@ -45,7 +45,7 @@ static void digest_round(struct dk_mailer *m)
         return;
     }
     memcpy(m->digest_day, day, sizeof(m->digest_day));
-    log_info("queued %d leaders' digest%s for %s", n, n == 1 ? "" : "s", day);
+    log_info("leaders' digests for %s: %d queued", day, n);
 }
 
 static void deliver_round(struct dk_mailer *m)
