@@ -40,6 +40,8 @@ static const char usage_text[] =
     "  decode FILE... [--csv]       print the barcodes and QR codes in images\n"
     "  outbox [list] [--csv]        list queued, sent and failed mail\n"
     "  outbox send                  deliver the mail that is due now\n"
+    "  outbox retry ID...|failed    put failed mail back in the queue (after\n"
+    "                               fixing what failed it)\n"
     "  audit verify                 check the audit trail's hash chain\n"
     "  import leavers FILE          import the HR list of staff who left\n\n"
     "Technician verbs (--tech ID acts as that technician; the PIN is asked on\n"
@@ -479,6 +481,62 @@ static int cmd_verify(struct dk_ctl *c)
     return v.valid > 0 && v.forged == 0 && v.unreadable == 0 ? 0 : 1;
 }
 
+/* The ids after "outbox retry": numbers, or the one word "failed" for
+ * every failed message.  0, or an exit status. */
+static int outbox_retry_args(const struct dk_ctl *c, int64_t *ids, size_t *n,
+                             bool *all_failed)
+{
+    *n = 0;
+    *all_failed = c->n_args == 3 && strcmp(c->args[2], "failed") == 0;
+    if (c->n_args < 3)
+        return ctl_bad_usage("outbox retry wants message ids, or the word failed");
+    for (int i = 2; !*all_failed && i < c->n_args; i++) {
+        char *end = NULL;
+        long long v;
+
+        errno = 0;
+        v = strtoll(c->args[i], &end, 10);
+        if (errno != 0 || end == c->args[i] || *end != '\0' || v <= 0) {
+            fprintf(stderr, "dropkioskctl: outbox retry: '%s' is not a message id "
+                    "(see dropkioskctl outbox)\n", c->args[i]);
+            return 2;
+        }
+        ids[(*n)++] = (int64_t)v;
+    }
+    return 0;
+}
+
+static int outbox_retry_verb(struct dk_ctl *c)
+{
+    struct dk_error err = {{0}};
+    struct dk_store *store = NULL;
+    int64_t *ids = calloc((size_t)c->n_args, sizeof(*ids));
+    size_t n = 0;
+    bool all_failed = false;
+    int count = 0;
+    int rc;
+
+    if (ids == NULL)
+        return ctl_fail(-ENOMEM, &(struct dk_error){"out of memory"});
+    rc = outbox_retry_args(c, ids, &n, &all_failed);
+    if (rc == 0 && ctl_only_options(c, "outbox retry", 0) != 0)
+        rc = 2;
+    if (rc != 0)
+        goto out;
+    rc = store_open_existing(c->cfg.database, &store, &err);
+    if (rc == 0)
+        rc = outbox_retry(store, ids, n, all_failed, "cli", &count, &err);
+    store_close(store);
+    if (rc != 0) {
+        rc = ctl_fail(rc, &err);
+        goto out;
+    }
+    printf("%d queued again\n", count);
+out:
+    free(ids);
+    return rc;
+}
+
 static int cmd_outbox(struct dk_ctl *c)
 {
     struct dk_outbox_counts counts = {0};
@@ -488,8 +546,10 @@ static int cmd_outbox(struct dk_ctl *c)
     bool list;
     int rc;
 
+    if (strcmp(sub, "retry") == 0)
+        return outbox_retry_verb(c);
     if (c->n_args > 2 || (strcmp(sub, "list") != 0 && strcmp(sub, "send") != 0))
-        return ctl_bad_usage("outbox wants: outbox [list|send]");
+        return ctl_bad_usage("outbox wants: outbox [list|send|retry]");
     list = strcmp(sub, "list") == 0;
     if (ctl_only_options(c, list ? "outbox list" : "outbox send",
                          list ? DK_CTL_OPT_CSV : 0) != 0)

@@ -4,13 +4,17 @@
  * Authorities:
  *   RFC 5321  SMTP: reply codes (section 4.2.1: 4yz transient, 5yz
  *             permanent), reply lines (section 4.2), retry strategy
- *             (section 4.5.4.1: retry with growing intervals)
+ *             (section 4.5.4.1: retry with growing intervals), the
+ *             server's responsibility once it answers 250 (section 6.1)
+ *   RFC 1047  duplicate messages when the 250 after DATA is lost
  *   RFC 3207  STARTTLS
+ *   RFC 4954  AUTH reply codes (section 6: 530, 535, 454)
  *   RFC 5322  Message-ID (section 3.6.4)
  *   RFC 4180  CSV
  *   Maildir   https://cr.yp.to/proto/maildir.html (tmp/ then new/) */
 #include "outbox.h"
 
+#include "audit.h"
 #include "csv.h"
 #include "fileio.h"
 
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -316,8 +321,10 @@ out:
 
 struct dk_claim {
     int64_t id;
+    int attempts;
     time_t now;
     time_t lease_end;
+    char note[128];
 };
 
 static void bind_claim(sqlite3_stmt *st, const void *arg)
@@ -325,23 +332,44 @@ static void bind_claim(sqlite3_stmt *st, const void *arg)
     const struct dk_claim *c = arg;
 
     sqlite3_bind_int64(st, 1, (sqlite3_int64)c->lease_end);
-    sqlite3_bind_int64(st, 2, c->id);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)c->now);
+    sqlite3_bind_text(st, 2, c->note, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, c->id);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->now);
+    sqlite3_bind_int(st, 5, c->attempts);
 }
 
-/* Push next_attempt past the longest attempt before trying, so that a
- * second deliverer (the daemon and `dropkioskctl outbox` at once) skips the
- * row instead of sending it twice.  *claimed is false when it lost. */
+/* Before trying, and in its own committed transaction:
+ *   - push next_attempt past the longest attempt (a lease), so that a
+ *     second deliverer (the daemon and `dropkioskctl outbox send` at once)
+ *     skips the row instead of sending it twice;
+ *   - count the attempt, so that one which never finishes (the process is
+ *     killed, the power goes) still counts and is still backed off;
+ *   - say so in last_error, which the outcome overwrites.
+ * A process that dies mid-attempt leaves the row pending; it is tried
+ * again, with the same bytes and Message-ID, once the lease runs out.
+ * The lease covers curl's whole-transfer limit (smtp_timeout) and the
+ * outcome's commit, which may wait out SQLite's busy timeout.
+ * *claimed is false when another deliverer got there first. */
 static int claim_row(struct dk_store *store, const struct dk_config *cfg,
                      const struct dk_outbox_row *r, time_t now, bool *claimed,
                      struct dk_error *err)
 {
-    struct dk_claim c = {r->id, now, now + 2 * (time_t)cfg->smtp_timeout + 60};
+    struct dk_claim c = {r->id, r->attempts, now,
+                         now + 2 * (time_t)cfg->smtp_timeout + 60, ""};
+    char started[32];
     int changes = 0;
-    int rc = update_row(store,
-                        "UPDATE outbox SET next_attempt = ? WHERE id = ? AND "
-                        "status = 'pending' AND next_attempt <= ?",
-                        bind_claim, &c, &changes, err);
+    int rc;
+
+    utc_text(now, started, sizeof(started));
+    snprintf(c.note, sizeof(c.note),
+             "attempt %d started %s has no outcome yet (still running, or the "
+             "sender stopped)",
+             r->attempts + 1, started);
+    rc = update_row(store,
+                    "UPDATE outbox SET next_attempt = ?, attempts = attempts + 1, "
+                    "last_error = ? WHERE id = ? AND status = 'pending' AND "
+                    "next_attempt <= ? AND attempts = ?",
+                    bind_claim, &c, &changes, err);
 
     *claimed = rc == 0 && changes == 1;
     return rc;
@@ -402,11 +430,11 @@ static int record_attempt(struct dk_store *store, const struct dk_config *cfg,
     } else if (a->outcome == DK_OUT_DEFERRED) {
         args.next = now + backoff(cfg, r->attempts + 1);
     }
-    return update_row(
-        store,
-        "UPDATE outbox SET status = ?, attempts = attempts + 1, "
-        "next_attempt = ?, last_error = ?, sent_at = ? WHERE id = ?",
-        bind_result, &args, NULL, err);
+    /* attempts was counted by claim_row. */
+    return update_row(store,
+                      "UPDATE outbox SET status = ?, next_attempt = ?, "
+                      "last_error = ?, sent_at = ? WHERE id = ?",
+                      bind_result, &args, NULL, err);
 }
 
 /* ---- the Maildir spool ------------------------------------------------- */
@@ -663,10 +691,44 @@ static long use_ssl(enum dk_starttls starttls)
     }
 }
 
+/* One SMTP attempt: the libcurl handle and everything it points at, kept
+ * until the attempt's outcome is committed (see deliver_one). */
+struct dk_smtp {
+    CURL *h;
+    struct curl_slist *rcpts;
+    struct dk_upload up;
+    struct dk_reply reply;
+    curl_socket_t fd; /* the connection's socket while curl has it open */
+    char errbuf[CURL_ERROR_SIZE];
+    char from[260];
+};
+
+/* The socket callbacks only watch: curl makes and closes the socket as it
+ * would anyway, and smtp_finish learns whether it is still open. */
+static int smtp_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+    struct dk_smtp *s = clientp;
+
+    (void)purpose;
+    s->fd = fd;
+    return CURL_SOCKOPT_OK;
+}
+
+static int smtp_closesocket(void *clientp, curl_socket_t fd)
+{
+    struct dk_smtp *s = clientp;
+
+    if (s->fd == fd)
+        s->fd = CURL_SOCKET_BAD;
+    return close(fd);
+}
+
 /* Where and how to connect: URL, TLS, credentials, time limits. */
-static CURLcode smtp_connection_opts(CURL *h, const struct dk_config *cfg)
+static CURLcode smtp_connection_opts(struct dk_smtp *s,
+                                     const struct dk_config *cfg)
 {
     long timeout = cfg->smtp_timeout > 0 ? cfg->smtp_timeout : 30;
+    CURL *h = s->h;
     CURLcode c = curl_easy_setopt(h, CURLOPT_URL, cfg->smtp_url);
 
     /* Whatever the config says, this handle speaks SMTP and nothing else. */
@@ -682,65 +744,139 @@ static CURLcode smtp_connection_opts(CURL *h, const struct dk_config *cfg)
         c = curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
     if (c == CURLE_OK)
         c = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
+    /* Each wait for a reply, QUIT's at curl_easy_cleanup included (which
+     * CURLOPT_TIMEOUT does not cover), ends after the same time. */
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
     /* No SIGALRM for name resolution: the daemon has other threads. */
     if (c == CURLE_OK)
         c = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, smtp_sockopt);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, s);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, smtp_closesocket);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, s);
     return c;
 }
 
 /* What to send: envelope, message bytes, and the reply capture. */
-static CURLcode smtp_transfer_opts(CURL *h, const char *from,
-                                   struct curl_slist *rcpts,
-                                   struct dk_upload *up, struct dk_reply *reply,
-                                   char *errbuf)
+static CURLcode smtp_transfer_opts(struct dk_smtp *s)
 {
-    CURLcode c = curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+    CURL *h = s->h;
+    CURLcode c = curl_easy_setopt(h, CURLOPT_MAIL_FROM, s->from);
 
     if (c == CURLE_OK)
-        c = curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
+        c = curl_easy_setopt(h, CURLOPT_MAIL_RCPT, s->rcpts);
     if (c == CURLE_OK)
         c = curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     if (c == CURLE_OK)
         c = curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
     if (c == CURLE_OK)
-        c = curl_easy_setopt(h, CURLOPT_READDATA, up);
+        c = curl_easy_setopt(h, CURLOPT_READDATA, &s->up);
     if (c == CURLE_OK)
-        c = curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up->len);
+        c = curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+                             (curl_off_t)s->up.len);
     if (c == CURLE_OK)
-        c = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        c = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
     /* The debug callback only runs in verbose mode; it writes nothing. */
     if (c == CURLE_OK)
         c = curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, smtp_debug);
     if (c == CURLE_OK)
-        c = curl_easy_setopt(h, CURLOPT_DEBUGDATA, reply);
+        c = curl_easy_setopt(h, CURLOPT_DEBUGDATA, &s->reply);
     if (c == CURLE_OK)
         c = curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
     return c;
 }
 
+/* The configured URL as it may be shown: without a user:password@ part,
+ * since last_error goes to the database, the log and a terminal. */
+static void url_shown(const char *url, char *buf, size_t size)
+{
+    const char *host = strstr(url, "://");
+    const char *at;
+
+    host = host != NULL ? host + 3 : url;
+    at = strchr(host, '@');
+    if (at != NULL && at < host + strcspn(host, "/?#"))
+        snprintf(buf, size, "%.*s%s", (int)(host - url), url, at + 1);
+    else
+        snprintf(buf, size, "%s", url);
+}
+
+/* Our own configuration is wrong, not this message: the STARTTLS the
+ * config requires is missing or refused, or the login is refused (RFC 4954
+ * section 6: 535; 530 is "authentication required").  Such a message is
+ * failed, with a reason naming the setting, rather than retried for ever
+ * against a server that will say the same; once the config is fixed,
+ * `dropkioskctl outbox retry` puts it back.  A 4yz (454: temporary) is
+ * left to the retry below.  Returns false when the failure is not one. */
+static bool classify_config(const struct dk_config *cfg, CURLcode res,
+                            long code, const char *words,
+                            struct dk_attempt *a)
+{
+    static const char retry[] = "then run dropkioskctl outbox retry";
+    char url[DK_TEXT_MAX];
+
+    if (code >= 400 && code < 500)
+        return false;
+    url_shown(cfg->smtp_url, url, sizeof(url));
+    if (res == CURLE_USE_SSL_FAILED && code < 400)
+        attempt_set(a, DK_OUT_FAILED,
+                    "the server at %s does not offer STARTTLS, and [mail] "
+                    "starttls = required; fix the server or the config, %s",
+                    url, retry);
+    else if (res == CURLE_USE_SSL_FAILED)
+        attempt_set(a, DK_OUT_FAILED,
+                    "the server at %s refused STARTTLS (%s), and [mail] "
+                    "starttls = required; fix the server or the config, %s",
+                    url, words, retry);
+    else if (res == CURLE_LOGIN_DENIED || code == 535)
+        attempt_set(a, DK_OUT_FAILED,
+                    "the server at %s refused the login of [mail] username = "
+                    "%s (%s); check [mail] username and password, %s",
+                    url, cfg->smtp_username, words, retry);
+    else if (code == 530)
+        attempt_set(a, DK_OUT_FAILED,
+                    "the server at %s wants a login or TLS first (%s); check "
+                    "[mail] username, password and starttls, %s",
+                    url, words, retry);
+    else
+        return false;
+    return true;
+}
+
 /* RFC 5321 section 4.2.1: 5yz is a permanent refusal, anything else
- * (4yz, no answer, a dropped connection) is worth another try.  Except:
- * 530 and 535 (RFC 4954 section 6) and a missing STARTTLS say our own
- * configuration is wrong, not this message, so the message waits for an
- * operator to fix the config instead of being thrown away. */
-static void classify(CURLcode res, long code, const struct dk_reply *reply,
-                     const char *errbuf, struct dk_attempt *a)
+ * (4yz, no answer, a dropped connection, a timeout) is worth another try;
+ * classify_config comes first. */
+static void classify(const struct dk_config *cfg, const struct dk_smtp *s,
+                     CURLcode res, long code, struct dk_attempt *a)
 {
     const char *curl_words =
-        errbuf[0] != '\0' ? errbuf : curl_easy_strerror(res);
-    bool config = res == CURLE_LOGIN_DENIED || res == CURLE_USE_SSL_FAILED ||
-                  code == 530 || code == 535;
-    bool refused = code >= 400 && code < 600 && reply->refusal[0] != '\0';
+        s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(res);
+    bool refused =
+        code >= 400 && code < 600 && s->reply.refusal[0] != '\0';
+    const char *words = refused ? s->reply.refusal : curl_words;
+    char url[DK_TEXT_MAX];
 
-    if (res == CURLE_OK)
+    if (res == CURLE_OK) {
         attempt_set(a, DK_OUT_SENT, "%s", "");
-    else if (code >= 500 && code < 600 && !config)
-        attempt_set(a, DK_OUT_FAILED, "%s",
-                    refused ? reply->refusal : curl_words);
-    else if (refused)
-        attempt_set(a, DK_OUT_DEFERRED, "%s", reply->refusal);
-    else
-        attempt_set(a, DK_OUT_DEFERRED, "%s", curl_words);
+    } else if (res == CURLE_OPERATION_TIMEDOUT) {
+        url_shown(cfg->smtp_url, url, sizeof(url));
+        attempt_set(a, DK_OUT_DEFERRED,
+                    "the server at %s did not answer within [mail] timeout = "
+                    "%d s (%s)",
+                    url, cfg->smtp_timeout > 0 ? cfg->smtp_timeout : 30,
+                    curl_words);
+    } else if (classify_config(cfg, res, code, words, a)) {
+        return;
+    } else if (code >= 500 && code < 600) {
+        attempt_set(a, DK_OUT_FAILED, "%s", words);
+    } else {
+        attempt_set(a, DK_OUT_DEFERRED, "%s", words);
+    }
 }
 
 static bool url_is_smtp(const char *url)
@@ -749,47 +885,54 @@ static bool url_is_smtp(const char *url)
            strncasecmp(url, "smtps://", 8) == 0;
 }
 
-static void smtp_deliver(const struct dk_config *cfg,
+/* Run the SMTP transaction; s keeps the connection for smtp_finish. */
+static void smtp_attempt(struct dk_smtp *s, const struct dk_config *cfg,
                          const struct dk_outbox_row *r, struct dk_attempt *a)
 {
-    struct dk_upload up = {r->mime, r->mime_len, 0};
-    struct dk_reply reply = {0};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char from[260];
-    struct curl_slist *rcpts = NULL;
-    CURL *h = NULL;
     CURLcode res;
     long code = 0;
 
     if (!url_is_smtp(cfg->smtp_url)) {
         attempt_set(a, DK_OUT_DEFERRED,
                     "the [mail] url must start smtp:// or smtps://");
-        goto out;
+        return;
     }
     if (!mail_address_ok(r->mail_from)) {
         attempt_set(a, DK_OUT_FAILED, "stored sender is not a plain address");
-        goto out;
+        return;
     }
-    snprintf(from, sizeof(from), "<%s>", r->mail_from);
-    rcpts = rcpt_list(r->recipients, a);
-    if (rcpts == NULL)
-        goto out;
-    h = curl_ready ? curl_easy_init() : NULL;
-    if (h == NULL) {
+    snprintf(s->from, sizeof(s->from), "<%s>", r->mail_from);
+    s->up = (struct dk_upload){r->mime, r->mime_len, 0};
+    s->rcpts = rcpt_list(r->recipients, a);
+    if (s->rcpts == NULL)
+        return;
+    s->h = curl_ready ? curl_easy_init() : NULL;
+    if (s->h == NULL) {
         attempt_set(a, DK_OUT_DEFERRED, "cannot start a libcurl session");
-        goto out;
+        return;
     }
 
-    res = smtp_connection_opts(h, cfg);
+    res = smtp_connection_opts(s, cfg);
     if (res == CURLE_OK)
-        res = smtp_transfer_opts(h, from, rcpts, &up, &reply, errbuf);
+        res = smtp_transfer_opts(s);
     if (res == CURLE_OK)
-        res = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    classify(res, code, &reply, errbuf, a);
-out:
-    curl_easy_cleanup(h);
-    curl_slist_free_all(rcpts);
+        res = curl_easy_perform(s->h);
+    curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
+    classify(cfg, s, res, code, a);
+}
+
+/* After the outcome is committed.  A sent message's connection ends
+ * politely: curl_easy_cleanup sends QUIT and waits for 221, which is why
+ * this comes after the commit and not before.  A failed or deferred
+ * attempt's connection is cut without QUIT: left open, curl would send
+ * QUIT and wait, and a slow server that had not yet answered DATA could
+ * take the message meanwhile (and a retry would send it twice). */
+static void smtp_finish(struct dk_smtp *s, const struct dk_attempt *a)
+{
+    if (a->outcome != DK_OUT_SENT && s->fd != CURL_SOCKET_BAD)
+        shutdown(s->fd, SHUT_RDWR);
+    curl_easy_cleanup(s->h);
+    curl_slist_free_all(s->rcpts);
 }
 
 /* ---- the delivery round ------------------------------------------------ */
@@ -816,25 +959,41 @@ static void count_outcome(struct dk_outbox_counts *c,
     }
 }
 
+/* Never sent twice, as far as SMTP allows.  The row is claimed (and the
+ * attempt counted) before connecting, and its outcome is committed as soon
+ * as curl_easy_perform returns, which is right after the server's reply to
+ * the end of DATA: QUIT waits until after the commit (smtp_finish).
+ *
+ * What is left is inherent to SMTP (RFC 1047): between the moment the
+ * server takes responsibility for the message (RFC 5321 section 6.1, just
+ * before it sends 250) and the moment our 'sent' reaches the disk, a
+ * crash, a power cut or a lost 250 leaves the row pending, and the retry
+ * sends the message again.  That window is one round trip plus one SQLite
+ * commit.  The retry carries the same bytes, so the same Message-ID, and
+ * a receiver (or a person) can recognise the copy. */
 static int deliver_one(struct dk_store *store, const struct dk_config *cfg,
                        const struct dk_outbox_row *r, time_t now,
                        struct dk_outbox_counts *counts, struct dk_error *err)
 {
     struct dk_attempt a = {DK_OUT_DEFERRED, ""};
+    struct dk_smtp s;
     bool claimed = false;
     int rc = claim_row(store, cfg, r, now, &claimed, err);
 
     if (rc != 0 || !claimed)
         return rc;
 
+    memset(&s, 0, sizeof(s));
+    s.fd = CURL_SOCKET_BAD;
     if (r->mime_len == 0)
         attempt_set(&a, DK_OUT_FAILED, "no message bytes were stored");
     else if (cfg->transport == DK_MAIL_SMTP)
-        smtp_deliver(cfg, r, &a);
+        smtp_attempt(&s, cfg, r, &a);
     else
         spool_deliver(cfg->spool_dir, r, &a);
 
     rc = record_attempt(store, cfg, r, &a, err);
+    smtp_finish(&s, &a);
     if (rc == 0)
         count_outcome(counts, r, &a);
     return rc;
@@ -984,5 +1143,138 @@ int outbox_list(struct dk_store *store, FILE *out, bool csv,
     if (rc == 0 && (fflush(out) != 0 || ferror(out)))
         rc = dk_error_set(err, -EIO, "cannot write the outbox listing: %s",
                           strerror(errno));
+    return rc;
+}
+
+/* ---- putting failed messages back --------------------------------------- */
+
+/* One failed row back to pending, and its audit row.  DK_EINPUT when id
+ * is unknown or not failed. */
+static int retry_one(struct dk_store *store, int64_t id, time_t now,
+                     const char *actor, struct dk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char subject[24];
+    char details[DK_ERROR_MAX];
+    char status[16] = "";
+    int rc = store_prepare(
+        store,
+        "SELECT status, attempts, coalesce(last_error, '') FROM outbox WHERE id = ?",
+        &st, err);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    switch (sqlite3_step(st)) {
+    case SQLITE_ROW:
+        snprintf(status, sizeof(status), "%s", column_text(st, 0));
+        snprintf(details, sizeof(details), "was failed after %d attempts: %s",
+                 sqlite3_column_int(st, 1), column_text(st, 2));
+        break;
+    case SQLITE_DONE:
+        rc = dk_error_set(err, DK_EINPUT, "outbox: there is no message %" PRId64,
+                          id);
+        break;
+    default:
+        rc = db_error(store, err);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* A pending row may be in the middle of an attempt (claim_row), and a
+     * sent one must never go again: only failed rows come back. */
+    if (rc == 0 && strcmp(status, "failed") != 0)
+        rc = dk_error_set(err, DK_EINPUT,
+                          "outbox: message %" PRId64 " is %s, not failed; only "
+                          "failed messages can be retried",
+                          id, status);
+    if (rc == 0)
+        rc = store_prepare(store,
+                           "UPDATE outbox SET status = 'pending', attempts = 0, "
+                           "next_attempt = ?, last_error = NULL WHERE id = ?",
+                           &st, err);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+        sqlite3_bind_int64(st, 2, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_error(store, err);
+    }
+    sqlite3_finalize(st);
+    snprintf(subject, sizeof(subject), "%" PRId64, id);
+    if (rc == 0)
+        rc = audit_append(store, actor, "outbox retry", subject, details, err);
+    return rc;
+}
+
+/* The ids of every failed row, in id order; *ids is malloc'd. */
+static int failed_ids(struct dk_store *store, int64_t **ids, size_t *n,
+                      struct dk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int step;
+    int rc = store_prepare(
+        store, "SELECT id FROM outbox WHERE status = 'failed' ORDER BY id", &st,
+        err);
+
+    *ids = NULL;
+    *n = 0;
+    if (rc != 0)
+        return rc;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t grown_cap = cap == 0 ? 16 : cap * 2;
+            int64_t *grown = realloc(*ids, grown_cap * sizeof(**ids));
+
+            if (grown == NULL) {
+                rc = dk_error_set(err, -ENOMEM, "outbox: out of memory");
+                break;
+            }
+            *ids = grown;
+            cap = grown_cap;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_error(store, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int outbox_retry(struct dk_store *store, const int64_t *ids, size_t n,
+                 bool all_failed, const char *actor, int *count,
+                 struct dk_error *err)
+{
+    int64_t *all = NULL;
+    time_t now = time(NULL);
+    int done = 0;
+    int rc = store_begin(store, err);
+
+    if (rc != 0)
+        return rc;
+    if (all_failed) {
+        rc = failed_ids(store, &all, &n, err);
+        ids = all;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool repeated = false;
+
+        for (size_t j = 0; j < i; j++)
+            repeated = repeated || ids[j] == ids[i];
+        if (repeated)
+            continue;
+        rc = retry_one(store, ids[i], now, actor, err);
+        done += rc == 0;
+    }
+    if (rc == 0)
+        rc = store_commit(store, err);
+    if (rc != 0)
+        store_rollback(store);
+    free(all);
+    if (rc == 0) {
+        log_info("outbox: %d failed message%s put back in the queue by %s",
+                 done, done == 1 ? "" : "s", actor);
+        if (count != NULL)
+            *count = done;
+    }
     return rc;
 }

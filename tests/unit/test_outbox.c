@@ -104,11 +104,13 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Start tests/smtp_server.py on port 0 with extra flags (NULL-terminated)
- * and point cfg at the port it prints on its first line. */
-static void start_server(struct fixture *f, const char *flag1,
-                         const char *flag2)
+/* Start tests/smtp_server.py on port 0 with extra flags (a NULL-terminated
+ * list of at most 8) and point cfg at the port it prints on its first
+ * line. */
+static void start_server_flags(struct fixture *f, const char *const *flags)
 {
+    const char *argv[16] = {PYTHON, SMTP_SERVER, "--port", "0", f->received};
+    size_t argc = 5;
     int out[2];
     char line[32] = "";
     size_t got = 0;
@@ -116,6 +118,9 @@ static void start_server(struct fixture *f, const char *flag1,
     struct pollfd pfd;
     long port;
 
+    for (size_t i = 0; flags[i] != NULL && argc + 1 < 16; i++)
+        argv[argc++] = flags[i];
+    argv[argc] = NULL;
     assert_int_equal(pipe(out), 0);
     snprintf(log, sizeof(log), "%s/smtp_server.log", f->dir);
     f->server = fork();
@@ -127,8 +132,7 @@ static void start_server(struct fixture *f, const char *flag1,
         if (errlog != NULL)
             dup2(fileno(errlog), STDERR_FILENO);
         close(out[0]);
-        execl(PYTHON, PYTHON, SMTP_SERVER, "--port", "0", f->received, flag1,
-              flag2, (char *)NULL);
+        execv(PYTHON, (char *const *)argv);
         _exit(127);
     }
     close(out[1]);
@@ -150,6 +154,14 @@ static void start_server(struct fixture *f, const char *flag1,
     snprintf(f->cfg.smtp_url, sizeof(f->cfg.smtp_url), "smtp://127.0.0.1:%ld",
              port);
     f->cfg.transport = DK_MAIL_SMTP;
+}
+
+static void start_server(struct fixture *f, const char *flag1,
+                         const char *flag2)
+{
+    const char *flags[] = {flag1, flag2, NULL};
+
+    start_server_flags(f, flags);
 }
 
 /* A loopback port with a socket bound to it but not listening: connecting
@@ -659,21 +671,277 @@ static void test_smtp_authenticates_with_configured_user(void **state)
     free(env);
 }
 
-static void test_smtp_wrong_password_defers_instead_of_failing(void **state)
+/* The server's port as the config names it, for expected messages. */
+static const char *server_url(struct fixture *f)
+{
+    return f->cfg.smtp_url;
+}
+
+static void test_smtp_wrong_password_fails_naming_the_config(void **state)
 {
     struct fixture *f = *state;
     struct dk_mail m = receipt_mail();
     int64_t id = enqueue(f, &m);
+    char expected[DK_ERROR_MAX];
     struct row r;
 
     start_server(f, "--auth", "kiosk:s3cret-pass");
     snprintf(f->cfg.smtp_username, sizeof(f->cfg.smtp_username), "kiosk");
     snprintf(f->cfg.smtp_password, sizeof(f->cfg.smtp_password), "wrong-pass");
+    assert_counts(deliver(f), 0, 1, 0);
+    r = read_row(f, id);
+    assert_string_equal(r.status, "failed");
+    assert_int_equal(r.attempts, 1);
+    snprintf(expected, sizeof(expected),
+             "the server at %s refused the login of [mail] username = kiosk "
+             "(535 5.7.8 Authentication credentials invalid); check [mail] "
+             "username and password, then run dropkioskctl outbox retry",
+             server_url(f));
+    assert_string_equal(r.last_error, expected);
+    assert_null(strstr(r.last_error, "wrong-pass"));
+    assert_int_equal(count_files(f->received, ".eml", NULL, 0), 0);
+}
+
+static void test_smtp_starttls_required_but_not_offered_fails(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_mail m = receipt_mail();
+    int64_t id = enqueue(f, &m);
+    char expected[DK_ERROR_MAX];
+    struct row r;
+
+    start_server(f, NULL, NULL);
+    f->cfg.starttls = DK_STARTTLS_REQUIRED;
+    assert_counts(deliver(f), 0, 1, 0);
+    r = read_row(f, id);
+    assert_string_equal(r.status, "failed");
+    snprintf(expected, sizeof(expected),
+             "the server at %s does not offer STARTTLS, and [mail] starttls = "
+             "required; fix the server or the config, then run dropkioskctl "
+             "outbox retry",
+             server_url(f));
+    assert_string_equal(r.last_error, expected);
+    assert_int_equal(count_files(f->received, ".eml", NULL, 0), 0);
+}
+
+static void test_smtp_url_credentials_are_not_shown(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_mail m = receipt_mail();
+    int64_t id = enqueue(f, &m);
+    char url[64];
+    char expected[DK_ERROR_MAX];
+
+    start_server(f, NULL, NULL);
+    snprintf(url, sizeof(url), "%.63s", f->cfg.smtp_url);
+    snprintf(f->cfg.smtp_url, sizeof(f->cfg.smtp_url), "smtp://kiosk:pa55@%s",
+             url + strlen("smtp://"));
+    f->cfg.starttls = DK_STARTTLS_REQUIRED;
+    assert_counts(deliver(f), 0, 1, 0);
+    snprintf(expected, sizeof(expected),
+             "the server at %s does not offer STARTTLS, and [mail] starttls = "
+             "required; fix the server or the config, then run dropkioskctl "
+             "outbox retry",
+             url);
+    assert_string_equal(read_row(f, id).last_error, expected);
+}
+
+/* A server that stalls after the final dot, longer than [mail] timeout:
+ * the attempt times out, and the connection is cut rather than QUIT, so
+ * the server (which only saves once the stall is over) keeps nothing and
+ * the retry is the only copy. */
+static void test_smtp_timeout_defers_and_server_keeps_nothing(void **state)
+{
+    static const char *const flags[] = {"--stall", "end", "--stall-seconds",
+                                        "2", "--faults", "1", NULL};
+    struct fixture *f = *state;
+    struct dk_mail m = receipt_mail();
+    struct dk_error err = {""};
+    int64_t id = enqueue(f, &m);
+    char expected[DK_ERROR_MAX];
+    struct row r;
+
+    start_server_flags(f, flags);
+    f->cfg.smtp_timeout = 1;
     assert_counts(deliver(f), 0, 0, 1);
     r = read_row(f, id);
     assert_string_equal(r.status, "pending");
-    assert_non_null(strstr(r.last_error, "535"));
-    assert_null(strstr(r.last_error, "wrong-pass"));
+    assert_int_equal(r.attempts, 1);
+    snprintf(expected, sizeof(expected),
+             "the server at %s did not answer within [mail] timeout = 1 s "
+             "(server response timeout)",
+             server_url(f));
+    assert_string_equal(r.last_error, expected);
+    /* Past the stall: a server still holding the connection would have
+     * saved the message by now. */
+    sleep(3);
+    assert_int_equal(count_files(f->received, ".eml", NULL, 0), 0);
+
+    assert_int_equal(
+        store_exec(f->store, "UPDATE outbox SET next_attempt = 0", &err), 0);
+    assert_counts(deliver(f), 1, 0, 0);
+    assert_int_equal(count_files(f->received, ".eml", NULL, 0), 1);
+    assert_int_equal(read_row(f, id).attempts, 2);
+}
+
+/* With attempts already at 3, the fourth try waits
+ * min(60 * 2^3, 3600) = 480 s less up to 10% jitter: 432 to 480 s. */
+static void test_backoff_fourth_attempt_waits_432_to_480_seconds(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_mail m = receipt_mail();
+    struct dk_error err = {""};
+    int64_t id = enqueue(f, &m);
+    int64_t before, after;
+    struct row r;
+
+    point_at_dead_port(f);
+    assert_int_equal(
+        store_exec(f->store, "UPDATE outbox SET attempts = 3", &err), 0);
+    before = (int64_t)time(NULL);
+    assert_counts(deliver(f), 0, 0, 1);
+    after = (int64_t)time(NULL);
+
+    r = read_row(f, id);
+    assert_int_equal(r.attempts, 4);
+    assert_true(r.next_attempt >= before + 432);
+    assert_true(r.next_attempt <= after + 480);
+}
+
+/* Thirty messages deferred in one round with retry_base 1000: each waits
+ * 900 to 1000 s, and the jitter spreads them (all thirty equal would be a
+ * 1 in 101^29 chance if the jitter were applied). */
+static void test_backoff_jitter_spreads_retries(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_mail m = receipt_mail();
+    int64_t first = 0;
+    int64_t before, after;
+    bool spread = false;
+
+    f->cfg.retry_base = 1000;
+    f->cfg.retry_max = 100000;
+    for (int i = 0; i < 30; i++)
+        enqueue(f, &m);
+    point_at_dead_port(f);
+    before = (int64_t)time(NULL);
+    assert_counts(deliver(f), 0, 0, 30);
+    after = (int64_t)time(NULL);
+    for (int64_t id = 1; id <= 30; id++) {
+        struct row r = read_row(f, id);
+
+        assert_true(r.next_attempt >= before + 900);
+        assert_true(r.next_attempt <= after + 1000);
+        if (id == 1)
+            first = r.next_attempt;
+        spread = spread || r.next_attempt != first;
+    }
+    assert_true(spread);
+}
+
+/* ---- outbox_retry ------------------------------------------------------ */
+
+static int64_t failed_message(struct fixture *f)
+{
+    struct dk_mail m = receipt_mail();
+    int64_t id = enqueue(f, &m);
+
+    start_server(f, "--reject-rcpt", "550");
+    assert_counts(deliver(f), 0, 1, 0);
+    return id;
+}
+
+static void test_retry_puts_failed_message_back_and_audits(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {""};
+    int64_t id = failed_message(f);
+    int count = -1;
+    struct row r;
+    sqlite3_stmt *st = NULL;
+
+    assert_int_equal(outbox_retry(f->store, &id, 1, false, "cli", &count, &err),
+                     0);
+    assert_int_equal(count, 1);
+    r = read_row(f, id);
+    assert_string_equal(r.status, "pending");
+    assert_int_equal(r.attempts, 0);
+    assert_string_equal(r.last_error, "");
+    assert_true(r.next_attempt <= (int64_t)time(NULL));
+
+    assert_int_equal(store_prepare(f->store,
+                                   "SELECT actor, action, subject, details "
+                                   "FROM audit",
+                                   &st, &err),
+                     0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "cli");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1),
+                        "outbox retry");
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), "1");
+    assert_string_equal(
+        (const char *)sqlite3_column_text(st, 3),
+        "was failed after 1 attempts: 550 5.1.1 Mailbox unavailable "
+        "(refused by test server)");
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+static void test_retry_refuses_sent_message_and_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_mail m = receipt_mail();
+    struct dk_error err = {""};
+    int64_t failed = failed_message(f);
+    int64_t sent;
+    int64_t ids[2];
+
+    kill(f->server, SIGTERM);
+    waitpid(f->server, NULL, 0);
+    f->server = -1;
+    sent = enqueue(f, &m);
+    start_server(f, NULL, NULL);
+    assert_counts(deliver(f), 1, 0, 0);
+    ids[0] = failed;
+    ids[1] = sent;
+    assert_int_equal(outbox_retry(f->store, ids, 2, false, "cli", NULL, &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg, "outbox: message 2 is sent, not failed; only "
+                                 "failed messages can be retried");
+    assert_string_equal(read_row(f, failed).status, "failed");
+    assert_int_equal(count_rows(f, "audit"), 0);
+}
+
+static void test_retry_refuses_unknown_id(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_error err = {""};
+    int64_t id = 42;
+
+    assert_int_equal(outbox_retry(f->store, &id, 1, false, "cli", NULL, &err),
+                     DK_EINPUT);
+    assert_string_equal(err.msg, "outbox: there is no message 42");
+}
+
+static void test_retry_all_failed_takes_only_failed_rows(void **state)
+{
+    struct fixture *f = *state;
+    struct dk_mail m = receipt_mail();
+    struct dk_error err = {""};
+    int count = -1;
+
+    failed_message(f);
+    enqueue(f, &m);
+    enqueue(f, &m);
+    assert_counts(deliver(f), 0, 2, 0);
+    enqueue(f, &m);
+    assert_int_equal(outbox_retry(f->store, NULL, 0, true, "cli", &count, &err),
+                     0);
+    assert_int_equal(count, 3);
+    assert_string_equal(read_row(f, 1).status, "pending");
+    assert_string_equal(read_row(f, 3).status, "pending");
+    assert_int_equal(read_row(f, 4).attempts, 0);
+    assert_int_equal(count_rows(f, "audit"), 3);
 }
 
 static void test_non_smtp_url_defers(void **state)
@@ -780,7 +1048,16 @@ int main(void)
         T(test_smtp_451_defers_with_server_words),
         T(test_smtp_dropped_connection_defers),
         T(test_smtp_authenticates_with_configured_user),
-        T(test_smtp_wrong_password_defers_instead_of_failing),
+        T(test_smtp_wrong_password_fails_naming_the_config),
+        T(test_smtp_starttls_required_but_not_offered_fails),
+        T(test_smtp_url_credentials_are_not_shown),
+        T(test_smtp_timeout_defers_and_server_keeps_nothing),
+        T(test_backoff_fourth_attempt_waits_432_to_480_seconds),
+        T(test_backoff_jitter_spreads_retries),
+        T(test_retry_puts_failed_message_back_and_audits),
+        T(test_retry_refuses_sent_message_and_changes_nothing),
+        T(test_retry_refuses_unknown_id),
+        T(test_retry_all_failed_takes_only_failed_rows),
         T(test_non_smtp_url_defers),
         T(test_list_csv_quotes_and_joins_recipients),
         T(test_list_csv_shows_failure_reason),
