@@ -6,7 +6,9 @@
 #include "inventory.h"
 #include "log.h"
 #include "mail.h"
+#include "i18n.h"
 #include "mailer.h"
+#include "receipt_printer.h"
 #include "receipt.h"
 #include "scan.h"
 #include "scanner_set.h"
@@ -39,6 +41,8 @@ struct kiosk {
     struct dk_scanner_set *scanners;
     struct dk_mailer *mailer;
     struct dk_session *session;
+    struct dk_catalog *catalog;          /* [kiosk] language */
+    struct dk_receipt_printer *printer; /* NULL without one */
     int sigfd;
 };
 
@@ -117,6 +121,11 @@ static int load_config(struct kiosk *k, const struct options *o, struct dk_error
     /* Receipts and email show the kiosk's local time. */
     setenv("TZ", k->cfg.timezone, 1);
     tzset();
+    /* The start screen's words: a kiosk that cannot say anything must not
+     * start, and --check-config says so too. */
+    rc = i18n_load(i18n_dir(&k->cfg), k->cfg.language, &k->catalog, err);
+    if (rc != 0)
+        return rc;
     return scan_rules_init(&k->rules, &k->cfg, err);
 }
 
@@ -191,8 +200,14 @@ static void on_scan(const struct dk_scan_event *ev, void *user)
  * scanner's pause timeout, whichever comes first; -1 for no limit. */
 static int poll_timeout(const struct kiosk *k)
 {
-    int idle = session_timeout_in(k->session, mono_seconds());
-    int wait = idle < 0 ? -1 : idle * 1000 + 50;
+    time_t now = mono_seconds();
+    int idle = session_timeout_in(k->session, now);
+    int probe = receipt_printer_timeout_in(k->printer, now);
+    int wait;
+
+    if (probe >= 0 && (idle < 0 || probe < idle))
+        idle = probe;
+    wait = idle < 0 ? -1 : idle * 1000 + 50;
     int w = scanner_set_timeout_ms(k->scanners);
 
     return w >= 0 && (wait < 0 || w < wait) ? w : wait;
@@ -220,6 +235,10 @@ static int run_loop(struct kiosk *k)
         }
         scanner_set_service(k->scanners, fds, on_scan, k);
         session_tick(k->session, mono_seconds());
+        /* The printer is asked again only between visits: the query may
+         * take the printer's whole timeout. */
+        if (!session_busy(k->session))
+            receipt_printer_tick(k->printer, mono_seconds());
     }
 }
 
@@ -231,6 +250,7 @@ static int start(struct kiosk *k, struct dk_error *err)
         .rules = &k->rules,
         .signing_key = k->sk,
         .out = stdout,
+        .catalog = k->catalog,
         .mail_queued = mailer_wake,
     };
     int rc = open_signals(k, err);
@@ -239,8 +259,11 @@ static int start(struct kiosk *k, struct dk_error *err)
         rc = scanner_set_open(&k->cfg, &k->scanners, err);
     if (rc == 0)
         rc = mailer_start(&k->cfg, &k->mailer, err);
+    if (rc == 0 && receipt_printer_new(&k->cfg, &k->printer) != 0)
+        rc = dk_error_set(err, -ENOMEM, "out of memory");
     if (rc != 0)
         return rc;
+    deps.printer = k->printer;
     deps.user = k->mailer;
     k->session = session_new(&deps);
     if (k->session == NULL)
@@ -251,6 +274,8 @@ static int start(struct kiosk *k, struct dk_error *err)
 static void stop(struct kiosk *k)
 {
     session_free(k->session);
+    receipt_printer_free(k->printer);
+    i18n_free(k->catalog);
     mailer_stop(k->mailer);
     scanner_set_close(k->scanners);
     if (k->sigfd >= 0)

@@ -2,12 +2,14 @@
 
 #include "audit.h"
 #include "fileio.h"
+#include "i18n.h"
 #include "inventory.h"
 #include "log.h"
 #include "notice.h"
 #include "outbox.h"
 #include "receipt.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@ enum dk_session_state {
     ST_IDENTITY,    /* DONE given: who are you? */
     ST_EMAIL,       /* identified: email the receipt? */
     ST_LEADER,      /* email yes: copy the leader? */
+    ST_PRINT,       /* a paper receipt? */
 };
 
 struct dk_visit_item {
@@ -51,21 +54,35 @@ struct dk_session {
     bool identified;
     bool email_me;
     bool copy_leader;
+    bool print_me;     /* a paper receipt after the commit */
     bool mail_problem; /* a message could not be composed; told at the end */
+    struct dk_catalog *visit_cat; /* the language chosen at the start, or NULL */
     time_t last_input; /* monotonic seconds */
 };
 
-static void say(struct dk_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(struct dk_session *s, const char *fmt, ...)
+/* The visit's catalog: the language the person chose, else the kiosk's. */
+static const struct dk_catalog *words(const struct dk_session *s)
 {
-    va_list ap;
+    return s->visit_cat != NULL ? s->visit_cat : s->deps.catalog;
+}
 
-    va_start(ap, fmt);
-    vfprintf(s->deps.out, fmt, ap);
-    va_end(ap);
+/* Show one line of text made by i18n_format (and free it). */
+static void show(struct dk_session *s, char *line, const char *key)
+{
+    fputs(line != NULL ? line : key, s->deps.out);
     fputc('\n', s->deps.out);
     fflush(s->deps.out);
+    free(line);
+}
+
+/* tell(s, "kiosk.key", "name", value, ..., NULL): show the catalog text
+ * for key in the visit's language with its placeholders filled. */
+#define tell(s, key, ...) show((s), i18n_format(words(s), (key), __VA_ARGS__), (key))
+
+static const char *num(char *buf, size_t size, long long n)
+{
+    snprintf(buf, size, "%lld", n);
+    return buf;
 }
 
 struct dk_session *session_new(const struct dk_session_deps *deps)
@@ -79,6 +96,8 @@ struct dk_session *session_new(const struct dk_session_deps *deps)
 
 void session_free(struct dk_session *s)
 {
+    if (s != NULL)
+        i18n_free(s->visit_cat);
     free(s);
 }
 
@@ -86,6 +105,7 @@ static void reset(struct dk_session *s)
 {
     struct dk_session_deps deps = s->deps;
 
+    i18n_free(s->visit_cat);
     memset(s, 0, sizeof(*s));
     s->deps = deps;
 }
@@ -93,7 +113,9 @@ static void reset(struct dk_session *s)
 void session_start(struct dk_session *s)
 {
     reset(s);
-    say(s, "\nReady. Scan the asset tag of a device you are returning (or type it).");
+    fputc('\n', s->deps.out);
+    tell(s, "kiosk.ready", NULL);
+    tell(s, "kiosk.language_prompt", NULL);
 }
 
 static size_t returns_in_visit(const struct dk_session *s)
@@ -105,22 +127,14 @@ static size_t returns_in_visit(const struct dk_session *s)
     return n;
 }
 
-static const char *type_name(const struct dk_asset *a)
+/* The device type in the visit's language ("kiosk.type.laptop"). */
+static const char *type_name(const struct dk_session *s, const struct dk_asset *a)
 {
-    static const struct {
-        const char *type;
-        const char *name;
-    } names[] = {
-        {"laptop", "Laptop"},   {"chromebook", "Chromebook"}, {"tablet", "Tablet"},
-        {"phone", "Phone"},     {"hotspot", "Hotspot"},       {"desktop", "Desktop computer"},
-        {"other", "Device"},
-    };
+    char key[48];
 
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(a->type, names[i].type) == 0)
-            return names[i].name;
-    }
-    return "Device";
+    snprintf(key, sizeof(key), "kiosk.type.%s",
+             config_asset_type_index(a->type) >= 0 ? a->type : "other");
+    return i18n_text(words(s), key);
 }
 
 /* ---- finishing a visit ------------------------------------------------ */
@@ -174,13 +188,14 @@ static int insert_receipt(struct dk_session *s, struct commit_ctx *c, struct dk_
     char recipients[600] = "";
     int rc;
 
-    snprintf(channels, sizeof(channels), "screen,png%s", s->email_me ? ",email" : "");
+    snprintf(channels, sizeof(channels), "screen,png%s%s", s->email_me ? ",email" : "",
+             s->print_me ? ",paper" : "");
     if (s->email_me)
         snprintf(recipients, sizeof(recipients), "%s%s%s", s->who.email,
                  s->copy_leader ? "," : "", s->copy_leader ? s->who.leader_email : "");
     rc = store_prepare(s->deps.store,
                        "INSERT INTO receipts (id, created_at, return_ids, payload, channels, "
-                       "recipients) VALUES (?, ?, '', ?, ?, ?)",
+                       "recipients, lang, kiosk_id) VALUES (?, ?, '', ?, ?, ?, ?, ?)",
                        &st, err);
     if (rc != 0)
         return rc;
@@ -189,6 +204,8 @@ static int insert_receipt(struct dk_session *s, struct commit_ctx *c, struct dk_
     sqlite3_bind_text(st, 3, c->payload, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, channels, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, recipients, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, i18n_lang(words(s)), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, s->deps.cfg->kiosk_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = dk_error_set(err, DK_EDB, "cannot record receipt: %s",
                           sqlite3_errmsg(s->deps.store->db));
@@ -303,7 +320,6 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
 {
     struct dk_notice_device devs[DK_VISIT_MAX];
     struct dk_notice notice = {0};
-    struct dk_catalog *cat = NULL;
     unsigned char *png = NULL;
     size_t png_len = 0, n = 0;
     int rc;
@@ -315,12 +331,8 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
         }
     }
     rc = receipt_qr_png(c->payload, &png, &png_len, err);
-    /* TODO(session): the visit's language, once the kiosk records it.  A
-     * catalog that cannot be read refuses the mail, not the visit. */
-    if (rc == 0 && i18n_load(i18n_dir(s->deps.cfg), s->deps.cfg->language, &cat, err) != 0)
-        rc = DK_EINPUT;
     if (rc == 0)
-        rc = notice_receipt(s->deps.cfg, cat, c->receipt_id, s->who.name, c->when_local, devs,
+        rc = notice_receipt(s->deps.cfg, words(s), c->receipt_id, s->who.name, c->when_local, devs,
                             n, QR_CID, &notice);
     if (rc == 0) {
         struct dk_mail m = {
@@ -342,7 +354,6 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
         rc = audit_append(s->deps.store, c->actor, "receipt email queued", c->receipt_id,
                           s->copy_leader ? "to staff, cc leader" : "to staff", err);
     notice_free(&notice);
-    i18n_free(cat);
     free(png);
     return mail_refused(s, rc, "receipt email", c->receipt_id, err);
 }
@@ -424,19 +435,33 @@ static void show_receipt(struct dk_session *s, const struct commit_ctx *c)
     size_t n = returns_in_visit(s);
     char png_path[DK_PATH_MAX + 32];
 
-    say(s, "Received: %zu device%s, recorded at %s.", n, n == 1 ? "" : "s", c->when_local);
-    say(s, "Your receipt is %s. Scan this code with your phone to keep it:", c->receipt_id);
+    char count[24];
+
+    tell(s, n == 1 ? "kiosk.received.one" : "kiosk.received.other", "count",
+         num(count, sizeof(count), (long long)n), "when", c->when_local, NULL);
+    tell(s, "kiosk.receipt_id", "id", c->receipt_id, NULL);
     if (receipt_qr_terminal(c->payload, s->deps.out, &err) != 0)
         log_warn("cannot draw receipt QR: %s", err.msg);
     save_png(s, c, png_path, sizeof(png_path));
     if (png_path[0] != '\0')
-        say(s, "Receipt image: %s", png_path);
+        tell(s, "kiosk.receipt_image", "path", png_path, NULL);
     if (s->email_me && !s->mail_problem)
-        say(s, "A copy will be emailed to you%s.", s->copy_leader ? " and your leader" : "");
+        tell(s, s->copy_leader ? "kiosk.email_copy_leader" : "kiosk.email_copy", NULL);
     else if (s->email_me)
-        say(s, "The email could not be prepared; please ask at the OIIT desk for a copy of "
-               "this receipt.");
-    say(s, "Please put the devices in the drop bin. Thank you!");
+        tell(s, "kiosk.email_failed", NULL);
+}
+
+/* After the commit: the receipt is safe whatever the printer does. */
+static void print_receipt(struct dk_session *s, const struct commit_ctx *c)
+{
+    struct dk_error err = {{0}};
+
+    tell(s, "kiosk.printing", NULL);
+    if (receipt_printer_print(s->deps.printer, s->deps.store, c->receipt_id, c->actor,
+                              &err) == 0)
+        return;
+    log_error("cannot print receipt %s: %s", c->receipt_id, err.msg);
+    tell(s, s->email_me ? "kiosk.print_failed_email" : "kiosk.print_failed", NULL);
 }
 
 static void finish(struct dk_session *s)
@@ -463,16 +488,18 @@ static void finish(struct dk_session *s)
     if (rc != 0) {
         store_rollback(s->deps.store);
         log_error("cannot record visit: %s", err.msg);
-        say(s, "Sorry, the kiosk could not record this return. Nothing was recorded; "
-               "please keep your devices and ask at the OIIT desk.");
+        tell(s, "kiosk.record_failed", NULL);
         goto out;
     }
     for (size_t i = 0; i < s->n_items; i++)
         mail = mail || s->items[i].desktop;
-    if (returns_in_visit(s) > 0)
+    if (returns_in_visit(s) > 0) {
         show_receipt(s, &c);
-    else
-        say(s, "Thank you. The service desk has been asked to reimage your desktop.");
+        if (s->print_me)
+            print_receipt(s, &c);
+        tell(s, "kiosk.drop_bin", NULL);
+    } else
+        tell(s, "kiosk.desktop_ticket_done", NULL);
     if (mail && s->deps.mail_queued != NULL)
         s->deps.mail_queued(s->deps.user);
 out:
@@ -482,10 +509,51 @@ out:
 
 /* ---- the questions ---------------------------------------------------- */
 
+/* The printer's state in the person's words ("kiosk.printer_state.paper_out"). */
+static const char *printer_words(const struct dk_session *s, enum dk_printer_state state)
+{
+    switch (state) {
+    case DK_PRINTER_PAPER_OUT:
+        return i18n_text(words(s), "kiosk.printer_state.paper_out");
+    case DK_PRINTER_COVER_OPEN:
+        return i18n_text(words(s), "kiosk.printer_state.cover_open");
+    case DK_PRINTER_OFFLINE:
+        return i18n_text(words(s), "kiosk.printer_state.offline");
+    default:
+        return i18n_text(words(s), "kiosk.printer_state.no_answer");
+    }
+}
+
+/* The last question: a paper receipt, when there is a printer and it is
+ * ready.  A printer that is not gets its state said, and the person is
+ * pointed at the code on the screen and the email instead. */
+static void ask_print(struct dk_session *s)
+{
+    enum dk_printer_state state = DK_PRINTER_READY;
+
+    if (s->deps.printer == NULL || returns_in_visit(s) == 0) {
+        finish(s);
+        return;
+    }
+    if (!receipt_printer_ready(s->deps.printer, &state)) {
+        tell(s, "kiosk.printer_unavailable", "state", printer_words(s, state), NULL);
+        tell(s, s->email_me ? "kiosk.use_screen_or_email" : "kiosk.use_screen", NULL);
+        finish(s);
+        return;
+    }
+    if (s->deps.cfg->print == DK_PRINT_ALWAYS) {
+        s->print_me = true;
+        finish(s);
+        return;
+    }
+    s->state = ST_PRINT;
+    tell(s, "kiosk.print_question", NULL);
+}
+
 static void ask_next(struct dk_session *s)
 {
     s->state = ST_NEXT;
-    say(s, "Scan the next device, or DONE when you have scanned them all.");
+    tell(s, "kiosk.next", NULL);
 }
 
 static size_t receipt_bytes(const struct dk_visit_item *it)
@@ -525,11 +593,8 @@ static void add_desktop(struct dk_session *s, const struct dk_asset *a)
     it->asset = *a;
     it->known = true;
     it->desktop = true;
-    say(s, "Asset %s is a desktop computer. Desktops are not dropped off: they are "
-           "reimaged where they are.",
-        a->tag);
-    say(s, "Please leave it in place. When you finish, the kiosk will ask the service desk "
-           "to reimage it for you.");
+    tell(s, "kiosk.desktop", "tag", a->tag, NULL);
+    tell(s, "kiosk.desktop_leave", NULL);
     ask_next(s);
 }
 
@@ -554,19 +619,15 @@ static bool resolve_device(struct dk_session *s, const struct dk_scan *scan,
     }
     if (rc != DK_ENOTFOUND) {
         log_error("cannot look up %s: %s", scan->text, err.msg);
-        say(s, "Sorry, the kiosk cannot look that up right now. Please try again.");
+        tell(s, "kiosk.lookup_failed", NULL);
         return false;
     }
     if (scan->kind == DK_SCAN_SERIAL) {
-        say(s, "Not recognised: no device we know has serial number \"%s\". Scan the asset "
-               "tag instead.",
-            scan->text);
+        tell(s, "kiosk.unknown_serial", "serial", scan->text, NULL);
         return false;
     }
     if (scan->kind == DK_SCAN_OTHER) {
-        say(s, "Not recognised: \"%s\" is not an asset tag, serial number or IMEI we know. "
-               "Check the label and scan again.",
-            scan->text);
+        tell(s, "kiosk.unknown_code", "text", scan->text, NULL);
         return false;
     }
     /* An asset tag or IMEI of the right form that the inventory lacks: the
@@ -590,12 +651,9 @@ static bool already_returned(struct dk_session *s, const char *tag)
         return false;
     }
     if (rc == DK_RETURN_DROPPED)
-        say(s, "Asset %s was already returned (%s) and is waiting for a technician. "
-               "No second return is recorded.",
-            tag, when);
+        tell(s, "kiosk.already_dropped", "tag", tag, "when", when, NULL);
     else if (rc == DK_RETURN_RECEIVED)
-        say(s, "Asset %s is with OIIT already (received %s). No second return is recorded.",
-            tag, when);
+        tell(s, "kiosk.already_received", "tag", tag, "when", when, NULL);
     return rc != DK_RETURN_NONE;
 }
 
@@ -611,15 +669,13 @@ static bool recycled(struct dk_session *s, const char *tag)
 
     if (rc < 0) {
         log_error("cannot check whether %s was recycled: %s", tag, err.msg);
-        say(s, "Sorry, the kiosk cannot look that up right now. Please try again.");
+        tell(s, "kiosk.lookup_failed", NULL);
         return true;
     }
     if (rc == 1) {
         log_warn("refused a drop of asset %s: recycled (manifest %lld)", tag,
                  (long long)manifest);
-        say(s, "Asset %s was recycled and cannot be returned here. Please take it to the "
-               "OIIT service desk.",
-            tag);
+        tell(s, "kiosk.recycled", "tag", tag, NULL);
     }
     return rc == 1;
 }
@@ -633,12 +689,11 @@ static void device_scanned(struct dk_session *s, const struct dk_scan *scan)
     if (recycled(s, it->asset.tag))
         return;
     if (!receipt_has_room(s, it)) {
-        say(s, "This visit holds as many devices as one receipt can list. Scan DONE, then "
-               "start a new visit for the rest.");
+        tell(s, "kiosk.visit_full", NULL);
         return;
     }
     if (in_visit(s, it->asset.tag)) {
-        say(s, "Asset %s is already in this visit.", it->asset.tag);
+        tell(s, "kiosk.already_in_visit", "tag", it->asset.tag, NULL);
         return;
     }
     if (it->known && strcmp(it->asset.type, "desktop") == 0) {
@@ -647,32 +702,38 @@ static void device_scanned(struct dk_session *s, const struct dk_scan *scan)
     }
     if (already_returned(s, it->asset.tag))
         return;
-    if (it->known)
-        say(s, "%s %s%s%s (asset %s).", type_name(&it->asset), it->asset.make,
-            it->asset.make[0] != '\0' ? " " : "", it->asset.model, it->asset.tag);
-    else
-        say(s, "Asset %s is not in our inventory. It will be accepted and checked by a "
-               "technician.",
-            it->asset.tag);
-    say(s, "Is the charger in the bag? YES or NO");
+    if (it->known) {
+        char model[DK_TEXT_MAX * 2];
+
+        snprintf(model, sizeof(model), "%s%s%s", it->asset.make,
+                 it->asset.make[0] != '\0' ? " " : "", it->asset.model);
+        tell(s, "kiosk.device_found", "type", type_name(s, &it->asset), "model", model, "tag",
+             it->asset.tag, NULL);
+    } else {
+        tell(s, "kiosk.unknown_asset", "tag", it->asset.tag, NULL);
+    }
+    tell(s, "kiosk.charger_question", NULL);
     s->state = ST_CHARGER;
 }
 
 static void charger_answered(struct dk_session *s, bool yes)
 {
+    size_t n;
+    char count[24];
+
     s->pending.charger = yes;
     s->items[s->n_items++] = s->pending;
-    say(s, "Added asset %s, charger %s. %zu device%s in this visit.", s->pending.asset.tag,
-        yes ? "in the bag" : "not in the bag", returns_in_visit(s),
-        returns_in_visit(s) == 1 ? "" : "s");
+    n = returns_in_visit(s);
+    tell(s, n == 1 ? "kiosk.added.one" : "kiosk.added.other", "tag", s->pending.asset.tag,
+         "charger", i18n_text(words(s), yes ? "kiosk.charger_yes" : "kiosk.charger_no"),
+         "count", num(count, sizeof(count), (long long)n), NULL);
     ask_next(s);
 }
 
 static void ask_identity(struct dk_session *s)
 {
     s->state = ST_IDENTITY;
-    say(s, "Who is returning these devices? Scan your badge, or type your staff id or "
-           "email. SKIP to stay anonymous (no email receipt).");
+    tell(s, "kiosk.identity_question", NULL);
 }
 
 static void identity_given(struct dk_session *s, const struct dk_scan *scan)
@@ -683,34 +744,32 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan)
     if (scan->kind == DK_SCAN_CONTROL &&
         (scan->control == DK_CTRL_SKIP || scan->control == DK_CTRL_NO ||
          scan->control == DK_CTRL_DONE)) {
-        finish(s);
+        ask_print(s);
         return;
     }
     if (scan->kind == DK_SCAN_SERIAL || scan->kind == DK_SCAN_IMEI) {
-        say(s, "That is a device's label. Scan your badge, or type your staff id or email, "
-               "or SKIP.");
+        tell(s, "kiosk.identity_not_device", NULL);
         return;
     }
     rc = inventory_find_staff(s->deps.store, scan->text, &s->who, &err);
     if (rc == DK_EINPUT) {
         log_warn("%s", err.msg);
-        say(s, "That email belongs to more than one person. Scan your badge or type your "
-               "staff id instead, or SKIP.");
+        tell(s, "kiosk.identity_email_shared", NULL);
         return;
     }
     if (rc != 0) {
         if (rc != DK_ENOTFOUND)
             log_error("cannot look up staff: %s", err.msg);
-        say(s, "We could not find that badge, staff id or email. Try again, or SKIP.");
+        tell(s, "kiosk.identity_not_found", NULL);
         return;
     }
     s->identified = true;
     if (s->who.email[0] == '\0' || returns_in_visit(s) == 0) {
-        finish(s);
+        ask_print(s);
         return;
     }
     s->state = ST_EMAIL;
-    say(s, "Thank you. Email the receipt to the address on file for you? YES or NO");
+    tell(s, "kiosk.email_question", NULL);
 }
 
 static void email_answered(struct dk_session *s, bool yes)
@@ -720,23 +779,23 @@ static void email_answered(struct dk_session *s, bool yes)
     if (yes && s->who.leader_email[0] != '\0' &&
         strcasecmp(s->who.leader_email, s->who.email) != 0) {
         s->state = ST_LEADER;
-        say(s, "Send a copy to your school or department leader? YES or NO");
+        tell(s, "kiosk.leader_question", NULL);
         return;
     }
-    finish(s);
+    ask_print(s);
 }
 
 static void cancel(struct dk_session *s)
 {
     if (s->state == ST_CHARGER) {
-        say(s, "Asset %s removed from this visit.", s->pending.asset.tag);
+        tell(s, "kiosk.removed", "tag", s->pending.asset.tag, NULL);
         if (s->n_items > 0)
             ask_next(s);
         else
             session_start(s);
         return;
     }
-    say(s, "Cancelled. Nothing from this visit was recorded.");
+    tell(s, "kiosk.cancelled", NULL);
     session_start(s);
 }
 
@@ -758,14 +817,13 @@ static void on_device_step(struct dk_session *s, const struct dk_scan *scan)
         device_scanned(s, scan);
     } else if (scan->kind == DK_SCAN_CONTROL && scan->control == DK_CTRL_DONE) {
         if (s->n_items == 0)
-            say(s, "Nothing scanned yet. Scan the asset tag of a device first.");
+            tell(s, "kiosk.nothing_scanned", NULL);
         else
             ask_identity(s);
     } else if (scan->kind == DK_SCAN_BADGE) {
-        say(s, "That is a staff badge. Scan your devices first; the kiosk asks who you are "
-               "after DONE.");
+        tell(s, "kiosk.badge_too_early", NULL);
     } else {
-        say(s, "Scan a device's asset tag%s.", s->n_items > 0 ? ", or DONE" : "");
+        tell(s, s->n_items > 0 ? "kiosk.scan_device_or_done" : "kiosk.scan_device", NULL);
     }
 }
 
@@ -784,8 +842,7 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan)
         if (is_yes_no(scan))
             charger_answered(s, scan->control == DK_CTRL_YES);
         else
-            say(s, "Please answer first: is the charger for asset %s in the bag? YES or NO",
-                s->pending.asset.tag);
+            tell(s, "kiosk.charger_reminder", "tag", s->pending.asset.tag, NULL);
         break;
     case ST_IDENTITY:
         identity_given(s, scan);
@@ -794,17 +851,56 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan)
         if (is_yes_no(scan))
             email_answered(s, scan->control == DK_CTRL_YES);
         else
-            say(s, "Email the receipt to you? YES or NO");
+            tell(s, "kiosk.email_reminder", NULL);
         break;
     case ST_LEADER:
         if (is_yes_no(scan)) {
             s->copy_leader = scan->control == DK_CTRL_YES;
+            ask_print(s);
+        } else {
+            tell(s, "kiosk.leader_reminder", NULL);
+        }
+        break;
+    case ST_PRINT:
+        if (is_yes_no(scan)) {
+            s->print_me = scan->control == DK_CTRL_YES;
             finish(s);
         } else {
-            say(s, "Copy your leader? YES or NO");
+            tell(s, "kiosk.print_reminder", NULL);
         }
         break;
     }
+}
+
+/* At the start prompt, a language code alone ("ES", "en") switches the
+ * visit to that catalog, when the catalog folder has it.  true when the
+ * input was such a code (and the start prompt was shown again). */
+static bool switch_language(struct dk_session *s, const char *text, size_t len)
+{
+    struct dk_error err = {{0}};
+    struct dk_catalog *cat = NULL;
+    char code[4];
+
+    if (len < 2 || len > 3)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!isalpha((unsigned char)text[i]))
+            return false;
+        code[i] = (char)tolower((unsigned char)text[i]);
+    }
+    code[len] = '\0';
+    if (!i18n_available(i18n_dir(s->deps.cfg), code))
+        return false;
+    if (i18n_load(i18n_dir(s->deps.cfg), code, &cat, &err) != 0) {
+        log_error("cannot switch the kiosk to %s: %s", code, err.msg);
+        return false;
+    }
+    i18n_free(s->visit_cat);
+    s->visit_cat = cat;
+    log_info("visit language: %s", code);
+    tell(s, "kiosk.language_set", "language", i18n_text(cat, "language.name"), NULL);
+    tell(s, "kiosk.ready", NULL);
+    return true;
 }
 
 void session_input(struct dk_session *s, const char *text, size_t len, bool overflow,
@@ -815,24 +911,33 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
     s->last_input = now;
     if (overflow) {
         log_warn("scanner %s: refused a scan longer than the scanner buffer", source);
-        say(s, "Scan not accepted: too long to be a barcode we use. Nothing was changed.");
+        tell(s, "kiosk.scan_too_long", NULL);
         return;
     }
+    if (s->state == ST_START && switch_language(s, text, len))
+        return;
     scan_classify_from(s->deps.rules, text, len, symbology, &scan);
     if (scan.kind == DK_SCAN_INVALID) {
         log_info("scanner %s: refused a scan: %s", source, scan.reason);
-        say(s, "Scan not accepted: %s. Nothing was changed.", scan.reason);
+        tell(s, "kiosk.scan_refused", "reason", scan.reason, NULL);
         return;
     }
     log_debug("scanner %s: %s", source, scan.text);
     on_scan(s, &scan);
 }
 
+bool session_busy(const struct dk_session *s)
+{
+    return s->state != ST_START || s->n_items > 0;
+}
+
 int session_timeout_in(const struct dk_session *s, time_t now)
 {
     time_t left;
 
-    if (s->state == ST_START)
+    /* A language chosen at the start prompt is forgotten after the idle
+     * time too, so the next person starts in the kiosk's own. */
+    if (s->state == ST_START && s->visit_cat == NULL)
         return -1;
     left = s->last_input + s->deps.cfg->idle_timeout - now;
     return left > 0 ? (int)left : 0;
@@ -842,10 +947,12 @@ void session_flush(struct dk_session *s)
 {
     if (s->n_items == 0)
         return;
-    say(s, "\nThe kiosk is stopping. Recording the devices scanned so far without a name.");
+    fputc('\n', s->deps.out);
+    tell(s, "kiosk.stopping", NULL);
     s->identified = false;
     s->email_me = false;
     s->copy_leader = false;
+    s->print_me = false;
     finish(s);
 }
 
@@ -853,7 +960,11 @@ void session_tick(struct dk_session *s, time_t now)
 {
     if (session_timeout_in(s, now) != 0)
         return;
-    say(s, "\nNo activity for %d seconds.", s->deps.cfg->idle_timeout);
+    char seconds[24];
+
+    fputc('\n', s->deps.out);
+    tell(s, "kiosk.idle", "seconds", num(seconds, sizeof(seconds), s->deps.cfg->idle_timeout),
+         NULL);
     if (s->n_items == 0) {
         session_start(s);
         return;
@@ -863,6 +974,7 @@ void session_tick(struct dk_session *s, time_t now)
     s->identified = false;
     s->email_me = false;
     s->copy_leader = false;
-    say(s, "Recording the devices scanned so far without a name.");
+    s->print_me = false;
+    tell(s, "kiosk.recording_anonymous", NULL);
     finish(s);
 }

@@ -9,6 +9,8 @@
 #define DK_SESSION_H
 
 #include "config.h"
+#include "i18n.h"
+#include "receipt_printer.h"
 #include "scan.h"
 #include "store.h"
 
@@ -24,6 +26,11 @@ struct dk_session_deps {
     const struct dk_scan_rules *rules;
     const unsigned char *signing_key; /* crypto_sign_SECRETKEYBYTES */
     FILE *out;                        /* where the person reads the kiosk */
+    /* The words in [kiosk] language; a visit may switch to another
+     * catalog of the same folder at its start prompt. */
+    const struct dk_catalog *catalog;
+    /* The receipt printer, or NULL for none. */
+    struct dk_receipt_printer *printer;
     /* Called after a commit that queued mail (may be NULL). */
     void (*mail_queued)(void *user);
     void *user;
@@ -51,6 +58,9 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
  * with answered devices is finished without a name (the devices may be in
  * the bin already), anything else is cleared, and the start prompt shown. */
 void session_tick(struct dk_session *s, time_t now);
+
+/* true while a visit is open (anything past the start prompt). */
+bool session_busy(const struct dk_session *s);
 
 /* Seconds until session_tick has something to do, or -1 when idle. */
 int session_timeout_in(const struct dk_session *s, time_t now);

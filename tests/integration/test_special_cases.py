@@ -46,8 +46,8 @@ class DesktopTest(SpecialCaseTest):
         self.assertEqual(env, ["MAIL FROM:<dropkiosk@example.org>",
                                "RCPT TO:<servicedesk@example.org>"])
         msg = email.message_from_bytes(eml, policy=email.policy.default)
-        self.assertEqual(msg["Subject"],
-                         "Desktop reimage request: asset 104300 at Bolling Building")
+        # The default [mail] ticket_subject, "Reimage desktop {tag} at {site_name}".
+        self.assertEqual(msg["Subject"], "Reimage desktop 104300 at Bolling Building")
         body = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
         self.assertIn("Asset tag: 104300\n", body)
         self.assertIn("Serial: DT77889\n", body)
