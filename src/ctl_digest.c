@@ -22,7 +22,8 @@ static int pick_day(const struct dk_ctl *c, time_t now, char *day, size_t size)
         return 0;
     }
     if (!report_day_ok(c->opt.date)) {
-        fprintf(stderr, "dropkioskctl: bad --date '%s': give a day as YYYY-MM-DD\n",
+        fprintf(stderr,
+                "dropkioskctl: bad --date '%s': give a day as YYYY-MM-DD\n",
                 c->opt.date);
         return 2;
     }
@@ -42,7 +43,8 @@ int ctl_digest(struct dk_ctl *c)
     if (ctl_only_options(c, "digest", DK_CTL_OPT_DATE) != 0)
         return 2;
     if (c->n_args != 1)
-        return ctl_bad_usage("digest takes no words: digest [--date YYYY-MM-DD]");
+        return ctl_bad_usage(
+            "digest takes no words: digest [--date YYYY-MM-DD]");
     /* Days are the site's, whatever TZ cron or a login shell gives; the
      * config's timezone was checked to name a real zone when read. */
     setenv("TZ", c->cfg.timezone, 1);
@@ -60,12 +62,15 @@ int ctl_digest(struct dk_ctl *c)
     if (rc != 0)
         return ctl_fail(rc, &err);
     if (queued > 0)
-        printf("queued %d digest%s for %s\n", queued, queued == 1 ? "" : "s", day);
-    else if (done > 0)
-        printf("queued 0 digests for %s: already queued earlier for %d leader%s\n", day,
-               done, done == 1 ? "" : "s");
-    else
-        printf("queued 0 digests for %s: no returns that day for a leader to hear of\n",
+        printf("queued %d digest%s for %s\n", queued, queued == 1 ? "" : "s",
                day);
+    else if (done > 0)
+        printf(
+            "queued 0 digests for %s: already queued earlier for %d leader%s\n",
+            day, done, done == 1 ? "" : "s");
+    else
+        printf(
+            "queued 0 digests for %s: no returns that day for a leader to hear of\n",
+            day);
     return 0;
 }

@@ -86,8 +86,8 @@ void digest_day_of(time_t t, char *day, size_t size)
     strftime(day, size, "%Y-%m-%d", &tm);
 }
 
-bool digest_due(const struct dk_config *cfg, time_t now, const char *last_day, char *day,
-                size_t size)
+bool digest_due(const struct dk_config *cfg, time_t now, const char *last_day,
+                char *day, size_t size)
 {
     struct tm tm;
 
@@ -108,30 +108,37 @@ static void utc_text(time_t t, char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The UTC bounds [from, until) of the local day, as the store writes
- * times.  mktime finds the local midnights, so a day of 23 or 25 hours
- * (a daylight-saving change) is covered whole. */
-static int day_bounds(const char *day, time_t now, char *from, char *until, size_t size,
-                      struct dk_error *err)
+/* Midnight starting the local day y-m-d; mktime moves a day past the end
+ * of a month into the next. */
+static time_t local_midnight(int y, int m, int d)
 {
-    struct tm tm = {0};
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1};
+
+    return mktime(&tm);
+}
+
+/* The UTC bounds [from, until) of the local day, as the store writes
+ * times.  Two local midnights, so a day of 23 or 25 hours (a
+ * daylight-saving change) is covered whole. */
+static int day_bounds(const char *day, time_t now, char *from, char *until,
+                      size_t size, struct dk_error *err)
+{
     time_t start, end;
     int y, m, d;
 
     if (!report_day_ok(day) || sscanf(day, "%4d-%2d-%2d", &y, &m, &d) != 3)
-        return dk_error_set(err, DK_EINPUT, "bad day '%s': give a day as YYYY-MM-DD", day);
-    tm.tm_year = y - 1900;
-    tm.tm_mon = m - 1;
-    tm.tm_mday = d;
-    tm.tm_isdst = -1;
-    start = mktime(&tm);
-    tm = (struct tm){.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + 1, .tm_isdst = -1};
-    end = mktime(&tm);
+        return dk_error_set(err, DK_EINPUT,
+                            "bad day '%s': give a day as YYYY-MM-DD", day);
+    start = local_midnight(y, m, d);
+    end = local_midnight(y, m, d + 1);
     if (start == (time_t)-1 || end == (time_t)-1)
-        return dk_error_set(err, DK_EINPUT, "bad day '%s': not a day this system can "
-                            "place in time", day);
+        return dk_error_set(err, DK_EINPUT,
+                            "bad day '%s': outside the times this system keeps",
+                            day);
     if (start > now)
-        return dk_error_set(err, DK_EINPUT, "the day %s has not begun: no digest for it yet",
+        return dk_error_set(err, DK_EINPUT,
+                            "the day %s has not begun: no digest for it yet",
                             day);
     utc_text(start, from, size);
     utc_text(end, until, size);
@@ -197,7 +204,8 @@ static enum dk_digest_status status_of(sqlite3_stmt *st)
         return DK_DIGEST_DROPPED;
     if (!checked || !expected)
         return DK_DIGEST_RECEIVED;
-    return sqlite3_column_int(st, 11) ? DK_DIGEST_CHARGER_VERIFIED : DK_DIGEST_CHARGER_MISSING;
+    return sqlite3_column_int(st, 11) ? DK_DIGEST_CHARGER_VERIFIED
+                                      : DK_DIGEST_CHARGER_MISSING;
 }
 
 static int row_read(sqlite3_stmt *st, struct row *r)
@@ -205,7 +213,8 @@ static int row_read(sqlite3_stmt *st, struct row *r)
     memset(r, 0, sizeof(*r));
     r->leader = col_dup(st, 0);
     r->id = sqlite3_column_int64(st, 1);
-    local_hhmm((const char *)sqlite3_column_text(st, 2), r->time, sizeof(r->time));
+    local_hhmm((const char *)sqlite3_column_text(st, 2), r->time,
+               sizeof(r->time));
     r->returner_name = col_dup(st, 3);
     r->returner_id = col_dup(st, 4);
     r->assignee_name = col_dup(st, 5);
@@ -218,9 +227,10 @@ static int row_read(sqlite3_stmt *st, struct row *r)
     r->charger_declared = sqlite3_column_int(st, 14) != 0;
     r->not_assignee = sqlite3_column_int(st, 15) != 0;
     r->unknown_asset = sqlite3_column_int(st, 16) != 0;
-    if (r->leader == NULL || r->returner_name == NULL || r->returner_id == NULL ||
-        r->assignee_name == NULL || r->assignee_id == NULL || r->tag == NULL ||
-        r->make == NULL || r->model == NULL || r->disposition == NULL) {
+    if (r->leader == NULL || r->returner_name == NULL ||
+        r->returner_id == NULL || r->assignee_name == NULL ||
+        r->assignee_id == NULL || r->tag == NULL || r->make == NULL ||
+        r->model == NULL || r->disposition == NULL) {
         row_free(r);
         return -ENOMEM;
     }
@@ -234,7 +244,8 @@ static int rows_add(struct rows *rs, sqlite3_stmt *st, struct dk_error *err)
         struct row *v;
 
         if (rs->n >= DIGEST_MAX_ROWS)
-            return dk_error_set(err, -ENOMEM, "digest: more than %zu returns in one day",
+            return dk_error_set(err, -ENOMEM,
+                                "digest: more than %zu returns in one day",
                                 DIGEST_MAX_ROWS);
         v = realloc(rs->v, cap * sizeof(*v));
         if (v == NULL)
@@ -269,12 +280,13 @@ static int read_day(struct dk_store *store, const char *from, const char *until,
 }
 
 /* 1 when leader's digest of day is recorded, 0 when not, DK_EDB. */
-static int already_queued(struct dk_store *store, const char *leader, const char *day,
-                          struct dk_error *err)
+static int already_queued(struct dk_store *store, const char *leader,
+                          const char *day, struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store, "SELECT 1 FROM digests WHERE leader_email = ? AND day = ?",
-                           &st, err);
+    int rc = store_prepare(
+        store, "SELECT 1 FROM digests WHERE leader_email = ? AND day = ?", &st,
+        err);
     int step;
 
     if (rc != 0)
@@ -296,9 +308,10 @@ static int record(struct dk_store *store, const char *leader, const char *day,
 {
     sqlite3_stmt *st = NULL;
     char details[96];
-    int rc = store_prepare(store,
-                           "INSERT INTO digests (leader_email, day, outbox_id) VALUES (?, ?, ?)",
-                           &st, err);
+    int rc = store_prepare(
+        store,
+        "INSERT INTO digests (leader_email, day, outbox_id) VALUES (?, ?, ?)",
+        &st, err);
 
     if (rc != 0)
         return rc;
@@ -306,14 +319,15 @@ static int record(struct dk_store *store, const char *leader, const char *day,
     sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, outbox_id);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dk_error_set(err, DK_EDB, "cannot record the digest for %s: %s", leader,
-                          sqlite3_errmsg(store->db));
+        rc = dk_error_set(err, DK_EDB, "cannot record the digest for %s: %s",
+                          leader, sqlite3_errmsg(store->db));
     sqlite3_finalize(st);
     if (rc != 0)
         return rc;
     snprintf(details, sizeof(details), "day=%s returns=%zu outbox=%lld", day, n,
              (long long)outbox_id);
-    return audit_append(store, DIGEST_ACTOR, "digest queued", leader, details, err);
+    return audit_append(store, DIGEST_ACTOR, "digest queued", leader, details,
+                        err);
 }
 
 static void item_of(const struct row *r, struct dk_digest_item *it)
@@ -337,8 +351,9 @@ static void item_of(const struct row *r, struct dk_digest_item *it)
 
 /* Queue one leader's digest from their n rows, unless it is recorded
  * already.  0 with *queued set, or an error that aborts the whole run. */
-static int queue_leader(struct dk_store *store, const struct dk_config *cfg, const char *day,
-                        const char *as_of, const struct row *rows, size_t n, bool *queued,
+static int queue_leader(struct dk_store *store, const struct dk_config *cfg,
+                        const char *day, const char *as_of,
+                        const struct row *rows, size_t n, bool *queued,
                         struct dk_error *err)
 {
     const char *leader = rows[0].leader;
@@ -356,7 +371,8 @@ static int queue_leader(struct dk_store *store, const struct dk_config *cfg, con
         return dk_error_set(err, -ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
         item_of(&rows[i], &items[i]);
-    rc = notice_digest(cfg, &(struct dk_digest_notice){day, as_of, items, n}, &notice);
+    rc = notice_digest(cfg, &(struct dk_digest_notice){day, as_of, items, n},
+                       &notice);
     if (rc != 0) {
         dk_error_set(err, rc, "out of memory");
         goto out;
@@ -373,7 +389,8 @@ static int queue_leader(struct dk_store *store, const struct dk_config *cfg, con
         /* outbox_enqueue took its row back; the other leaders still get
          * theirs, and this one is not recorded, so a corrected import can
          * still have it sent. */
-        log_error("cannot queue the digest of %s for %s: %s", day, leader, err->msg);
+        log_error("cannot queue the digest of %s for %s: %s", day, leader,
+                  err->msg);
         rc = 0;
         goto out;
     }
@@ -386,9 +403,9 @@ out:
     return rc;
 }
 
-static int queue_all(struct dk_store *store, const struct dk_config *cfg, const char *day,
-                     const char *as_of, const struct rows *rs, int *n_queued,
-                     struct dk_error *err)
+static int queue_all(struct dk_store *store, const struct dk_config *cfg,
+                     const char *day, const char *as_of, const struct rows *rs,
+                     int *n_queued, struct dk_error *err)
 {
     int rc = 0;
 
@@ -398,15 +415,17 @@ static int queue_all(struct dk_store *store, const struct dk_config *cfg, const 
 
         while (j < rs->n && strcmp(rs->v[j].leader, rs->v[i].leader) == 0)
             j++;
-        rc = queue_leader(store, cfg, day, as_of, &rs->v[i], j - i, &queued, err);
+        rc = queue_leader(store, cfg, day, as_of, &rs->v[i], j - i, &queued,
+                          err);
         *n_queued += queued;
         i = j;
     }
     return rc;
 }
 
-int digest_queue(struct dk_store *store, const struct dk_config *cfg, const char *day,
-                 time_t now, int *n_queued, struct dk_error *err)
+int digest_queue(struct dk_store *store, const struct dk_config *cfg,
+                 const char *day, time_t now, int *n_queued,
+                 struct dk_error *err)
 {
     struct rows rs = {0};
     char from[32], until[32], as_of[64];
@@ -438,10 +457,12 @@ int digest_queue(struct dk_store *store, const struct dk_config *cfg, const char
     return rc;
 }
 
-int digest_count_done(struct dk_store *store, const char *day, int *n, struct dk_error *err)
+int digest_count_done(struct dk_store *store, const char *day, int *n,
+                      struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(store, "SELECT count(*) FROM digests WHERE day = ?", &st, err);
+    int rc = store_prepare(store, "SELECT count(*) FROM digests WHERE day = ?",
+                           &st, err);
 
     *n = 0;
     if (rc != 0)

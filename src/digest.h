@@ -46,11 +46,13 @@
  * there were no returns or all were queued before).  0; DK_EINPUT for a
  * day that is not a calendar day or has not begun by now; DK_EDB;
  * -ENOMEM. */
-int digest_queue(struct dk_store *store, const struct dk_config *cfg, const char *day,
-                 time_t now, int *n_queued, struct dk_error *err);
+int digest_queue(struct dk_store *store, const struct dk_config *cfg,
+                 const char *day, time_t now, int *n_queued,
+                 struct dk_error *err);
 
 /* How many leaders' digests of day are recorded as queued.  0 or DK_EDB. */
-int digest_count_done(struct dk_store *store, const char *day, int *n, struct dk_error *err);
+int digest_count_done(struct dk_store *store, const char *day, int *n,
+                      struct dk_error *err);
 
 /* The local day of t as "YYYY-MM-DD" into day (at least 11 bytes). */
 void digest_day_of(time_t t, char *day, size_t size);
@@ -59,7 +61,7 @@ void digest_day_of(time_t t, char *day, size_t size);
  * day in day (at least 11 bytes), when cfg->digest is on, the local time
  * of now is at or past cfg->digest_minute and last_day (the day last
  * queued by this process, "" for none) is not today. */
-bool digest_due(const struct dk_config *cfg, time_t now, const char *last_day, char *day,
-                size_t size);
+bool digest_due(const struct dk_config *cfg, time_t now, const char *last_day,
+                char *day, size_t size);
 
 #endif

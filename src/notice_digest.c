@@ -57,7 +57,9 @@ static void put_device(FILE *f, const struct dk_digest_item *it, bool html)
     void (*put)(FILE *, const char *) = html ? put_html : put_text;
 
     if (it->make[0] == '\0' && it->model[0] == '\0') {
-        fputs(it->unknown_asset ? "device not in our inventory" : "model not recorded", f);
+        fputs(it->unknown_asset ? "device not in our inventory"
+                                : "model not recorded",
+              f);
         return;
     }
     if (it->make[0] != '\0') {
@@ -114,12 +116,15 @@ static void put_item_text(FILE *f, const struct dk_digest_item *it)
     fprintf(f, "%s  Asset %s, ", it->time, it->tag);
     put_device(f, it, false);
     if (it->returner_id[0] != '\0')
-        fprintf(f, "\n       Returned by: %s (staff id %s)\n", it->returner_name,
-                it->returner_id);
+        fprintf(f, "\n       Returned by: %s (staff id %s)\n",
+                it->returner_name, it->returner_id);
     else
-        fprintf(f, "\n       Returned by: not given at the kiosk; assigned to %s (staff id %s)\n",
-                it->assignee_name, it->assignee_id);
-    fprintf(f, "       Charger declared: %s\n", it->charger_declared ? "yes" : "no");
+        fprintf(
+            f,
+            "\n       Returned by: not given at the kiosk; assigned to %s (staff id %s)\n",
+            it->assignee_name, it->assignee_id);
+    fprintf(f, "       Charger declared: %s\n",
+            it->charger_declared ? "yes" : "no");
     fputs("       Status now: ", f);
     put_status(f, it, false);
     fputc('\n', f);
@@ -128,7 +133,8 @@ static void put_item_text(FILE *f, const struct dk_digest_item *it)
     fputc('\n', f);
 }
 
-static char *digest_text(const struct dk_config *cfg, const struct dk_digest_notice *d)
+static char *digest_text(const struct dk_config *cfg,
+                         const struct dk_digest_notice *d)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -137,13 +143,15 @@ static char *digest_text(const struct dk_config *cfg, const struct dk_digest_not
     if (f == NULL)
         return NULL;
     fputs("Hello,\n\n", f);
-    fprintf(f, "Your staff returned these devices at %s on %s.\n", cfg->site_name, d->day);
+    fprintf(f, "Your staff returned these devices at %s on %s.\n",
+            cfg->site_name, d->day);
     fprintf(f, "Times are %s; status as of %s.\n\n", cfg->timezone, d->as_of);
     for (size_t i = 0; i < d->n; i++)
         put_item_text(f, &d->items[i]);
     fprintf(f, "%zu device%s in all.\n\n", d->n, d->n == 1 ? "" : "s");
-    fprintf(f, "This is the daily summary from the %s device drop-off kiosk.\n"
-               "It is sent only on days when your staff return devices there.\n",
+    fprintf(f,
+            "This is the daily summary from the %s device drop-off kiosk.\n"
+            "It is sent only on days when your staff return devices there.\n",
             cfg->district);
     return close_stream(f, &buf);
 }
@@ -183,7 +191,8 @@ static void put_item_html(FILE *f, const struct dk_digest_item *it)
     fputs("</tr>\n", f);
 }
 
-static char *digest_html(const struct dk_config *cfg, const struct dk_digest_notice *d)
+static char *digest_html(const struct dk_config *cfg,
+                         const struct dk_digest_notice *d)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -191,9 +200,10 @@ static char *digest_html(const struct dk_config *cfg, const struct dk_digest_not
 
     if (f == NULL)
         return NULL;
-    fputs("<!DOCTYPE html>\n<html><body>\n<p>Hello,</p>\n<p>Your staff returned these "
-          "devices at ",
-          f);
+    fputs(
+        "<!DOCTYPE html>\n<html><body>\n<p>Hello,</p>\n<p>Your staff returned these "
+        "devices at ",
+        f);
     put_html(f, cfg->site_name);
     fputs(" on ", f);
     put_html(f, d->day);
@@ -207,12 +217,15 @@ static char *digest_html(const struct dk_config *cfg, const struct dk_digest_not
           f);
     for (size_t i = 0; i < d->n; i++)
         put_item_html(f, &d->items[i]);
-    fprintf(f, "</table>\n<p>%zu device%s in all.</p>\n<p>This is the daily summary from the ",
-            d->n, d->n == 1 ? "" : "s");
+    fprintf(
+        f,
+        "</table>\n<p>%zu device%s in all.</p>\n<p>This is the daily summary from the ",
+        d->n, d->n == 1 ? "" : "s");
     put_html(f, cfg->district);
-    fputs(" device drop-off kiosk. It is sent only on days when your staff return devices "
-          "there.</p>\n</body></html>\n",
-          f);
+    fputs(
+        " device drop-off kiosk. It is sent only on days when your staff return devices "
+        "there.</p>\n</body></html>\n",
+        f);
     return close_stream(f, &buf);
 }
 
@@ -220,7 +233,8 @@ int notice_digest(const struct dk_config *cfg, const struct dk_digest_notice *d,
                   struct dk_notice *out)
 {
     memset(out, 0, sizeof(*out));
-    if (asprintf(&out->subject, "Returns by your staff at %s on %s: %zu device%s",
+    if (asprintf(&out->subject,
+                 "Returns by your staff at %s on %s: %zu device%s",
                  cfg->site_name, d->day, d->n, d->n == 1 ? "" : "s") < 0)
         out->subject = NULL;
     out->text = digest_text(cfg, d);

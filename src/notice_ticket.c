@@ -41,6 +41,10 @@ enum placeholder {
     PH_COUNT,
 };
 
+/* The list an error names, in the words of its message. */
+#define PLACEHOLDERS                                                           \
+    "{tag}, {serial}, {model}, {site}, {site_name}, {kiosk} or {staff_id}"
+
 static const char *const placeholder_names[PH_COUNT] = {
     "tag", "serial", "model", "site", "site_name", "kiosk", "staff_id",
 };
@@ -75,16 +79,15 @@ bool notice_ticket_subject_check(const char *fmt, char *why, size_t size)
         if (p[1 + name] != '}')
             snprintf(why, size, "'{' without a closing '}' in \"%s\"", fmt);
         else
-            snprintf(why, size,
-                     "unknown placeholder {%.*s}: use {tag}, {serial}, {model}, {site}, "
-                     "{site_name}, {kiosk} or {staff_id}",
+            snprintf(why, size, "unknown placeholder {%.*s}: use " PLACEHOLDERS,
                      (int)name, p + 1);
         return false;
     }
     return true;
 }
 
-static const char *subject_value(enum placeholder ph, const struct dk_config *cfg,
+static const char *subject_value(enum placeholder ph,
+                                 const struct dk_config *cfg,
                                  const struct dk_asset *desktop,
                                  const struct dk_staff *requester)
 {
@@ -114,7 +117,8 @@ static const char *subject_value(enum placeholder ph, const struct dk_config *cf
  * layer's to refuse, not ours to mend.  config_load refuses an unknown
  * placeholder (notice_ticket_subject_check); should one get here anyway
  * it is kept as written, with a warning, so the ticket is still filed. */
-static char *ticket_subject(const struct dk_config *cfg, const struct dk_asset *desktop,
+static char *ticket_subject(const struct dk_config *cfg,
+                            const struct dk_asset *desktop,
                             const struct dk_staff *requester)
 {
     char *buf = NULL;
@@ -147,7 +151,8 @@ static char *ticket_subject(const struct dk_config *cfg, const struct dk_asset *
 /* Who the inventory says has the desktop, and whether the requester is that
  * person: a reimage wipes the machine, so the service desk must see when
  * someone else asked for it. */
-static const char *assignee_note(const struct dk_asset *desktop, const struct dk_staff *requester)
+static const char *assignee_note(const struct dk_asset *desktop,
+                                 const struct dk_staff *requester)
 {
     if (desktop->assignee[0] == '\0')
         return "";
@@ -160,30 +165,34 @@ static const char *assignee_note(const struct dk_asset *desktop, const struct dk
     return "";
 }
 
-int notice_desktop_ticket(const struct dk_config *cfg, const struct dk_asset *desktop,
+int notice_desktop_ticket(const struct dk_config *cfg,
+                          const struct dk_asset *desktop,
                           const struct dk_staff *requester, const char *when,
                           struct dk_notice *out)
 {
     const char *note = assignee_note(desktop, requester);
-    const char *assignee = desktop->assignee[0] != '\0' ? desktop->assignee : "none recorded";
+    const char *assignee =
+        desktop->assignee[0] != '\0' ? desktop->assignee : "none recorded";
 
     memset(out, 0, sizeof(*out));
     out->subject = ticket_subject(cfg, desktop, requester);
     if (requester != NULL)
-        out->text = format("A staff member asked at the %s drop-off kiosk (%s) on %s for a\n"
-                           "desktop computer to be reimaged where it stands.\n\n"
-                           "Asset tag: %s\nSerial: %s\nModel: %s %s\nAssignee: %s\n"
-                           "Requester: %s (staff id %s, %s)\nDepartment: %s\n%s",
-                           cfg->site_name, cfg->kiosk_id, when, desktop->tag, desktop->serial,
-                           desktop->make, desktop->model, assignee, requester->name,
-                           requester->id, requester->email, requester->department, note);
+        out->text = format(
+            "A staff member asked at the %s drop-off kiosk (%s) on %s for a\n"
+            "desktop computer to be reimaged where it stands.\n\n"
+            "Asset tag: %s\nSerial: %s\nModel: %s %s\nAssignee: %s\n"
+            "Requester: %s (staff id %s, %s)\nDepartment: %s\n%s",
+            cfg->site_name, cfg->kiosk_id, when, desktop->tag, desktop->serial,
+            desktop->make, desktop->model, assignee, requester->name,
+            requester->id, requester->email, requester->department, note);
     else
-        out->text = format("A staff member asked at the %s drop-off kiosk (%s) on %s for a\n"
-                           "desktop computer to be reimaged where it stands.\n\n"
-                           "Asset tag: %s\nSerial: %s\nModel: %s %s\nAssignee: %s\n"
-                           "Requester: not given at the kiosk\n%s",
-                           cfg->site_name, cfg->kiosk_id, when, desktop->tag, desktop->serial,
-                           desktop->make, desktop->model, assignee, note);
+        out->text = format(
+            "A staff member asked at the %s drop-off kiosk (%s) on %s for a\n"
+            "desktop computer to be reimaged where it stands.\n\n"
+            "Asset tag: %s\nSerial: %s\nModel: %s %s\nAssignee: %s\n"
+            "Requester: not given at the kiosk\n%s",
+            cfg->site_name, cfg->kiosk_id, when, desktop->tag, desktop->serial,
+            desktop->make, desktop->model, assignee, note);
     if (out->subject == NULL || out->text == NULL) {
         notice_free(out);
         return -ENOMEM;

@@ -162,10 +162,12 @@ static int setup(void **state)
         return -1;
     }
     config_defaults(&fx->cfg);
-    snprintf(fx->cfg.district, sizeof(fx->cfg.district), "Example City Public Schools");
+    snprintf(fx->cfg.district, sizeof(fx->cfg.district),
+             "Example City Public Schools");
     snprintf(fx->cfg.site_name, sizeof(fx->cfg.site_name), "Bolling Building");
     snprintf(fx->cfg.timezone, sizeof(fx->cfg.timezone), "America/New_York");
-    snprintf(fx->cfg.mail_from, sizeof(fx->cfg.mail_from), "dropkiosk@example.org");
+    snprintf(fx->cfg.mail_from, sizeof(fx->cfg.mail_from),
+             "dropkiosk@example.org");
     *state = fx;
     return 0;
 }
@@ -201,7 +203,8 @@ static int count(struct fixture *fx, const char *sql)
     sqlite3_stmt *st = NULL;
     int n = -1;
 
-    assert_int_equal(sqlite3_prepare_v2(fx->store->db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(fx->store->db, sql, -1, &st, NULL),
+                     SQLITE_OK);
     if (sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -209,14 +212,17 @@ static int count(struct fixture *fx, const char *sql)
 }
 
 /* Column col of the outbox row for recipient, g_strdup'd; NULL when none. */
-static char *outbox_column(struct fixture *fx, const char *recipient, const char *col)
+static char *outbox_column(struct fixture *fx, const char *recipient,
+                           const char *col)
 {
     char sql[128];
     sqlite3_stmt *st = NULL;
     char *v = NULL;
 
-    snprintf(sql, sizeof(sql), "SELECT %s FROM outbox WHERE recipients = ?", col);
-    assert_int_equal(sqlite3_prepare_v2(fx->store->db, sql, -1, &st, NULL), SQLITE_OK);
+    snprintf(sql, sizeof(sql), "SELECT %s FROM outbox WHERE recipients = ?",
+             col);
+    assert_int_equal(sqlite3_prepare_v2(fx->store->db, sql, -1, &st, NULL),
+                     SQLITE_OK);
     sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         v = g_strdup((const char *)sqlite3_column_text(st, 0));
@@ -246,7 +252,8 @@ static char *body(struct fixture *fx, const char *recipient, const char *type)
     assert_true(GMIME_IS_MULTIPART(top));
     for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(top)); i++) {
         GMimeObject *p = g_mime_multipart_get_part(GMIME_MULTIPART(top), i);
-        char *t = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(p));
+        char *t = g_mime_content_type_get_mime_type(
+            g_mime_object_get_content_type(p));
 
         if (strcmp(t, type) == 0)
             part = p;
@@ -254,7 +261,8 @@ static char *body(struct fixture *fx, const char *recipient, const char *type)
     }
     assert_non_null(part);
     out = g_mime_stream_mem_new();
-    g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(part)), out);
+    g_mime_data_wrapper_write_to_stream(
+        g_mime_part_get_content(GMIME_PART(part)), out);
     bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
     text = g_string_new_len((const char *)bytes->data, bytes->len);
     for (char *cr; (cr = strstr(text->str, "\r\n")) != NULL;)
@@ -274,18 +282,22 @@ static void test_digest_queues_one_message_per_leader(void **state)
 
     assert_int_equal(queue(fx, "2024-06-03", &n), 0);
     assert_int_equal(n, 2);
-    assert_int_equal(count(fx, "SELECT count(*) FROM outbox WHERE kind = 'digest'"), 2);
+    assert_int_equal(
+        count(fx, "SELECT count(*) FROM outbox WHERE kind = 'digest'"), 2);
     assert_int_equal(count(fx, "SELECT count(*) FROM outbox"), 2);
-    assert_int_equal(count(fx, "SELECT count(*) FROM digests WHERE day = '2024-06-03' AND "
-                               "outbox_id = (SELECT id FROM outbox WHERE recipients = "
-                               "leader_email)"),
-                     2);
-    assert_int_equal(count(fx, "SELECT count(*) FROM digests WHERE leader_email IN "
-                               "('lead.finance@example.org', 'lead.oiit@example.org')"),
-                     2);
-    assert_int_equal(count(fx, "SELECT count(*) FROM audit WHERE actor = 'digest' AND "
-                               "action = 'digest queued'"),
-                     2);
+    assert_int_equal(
+        count(fx, "SELECT count(*) FROM digests WHERE day = '2024-06-03' AND "
+                  "outbox_id = (SELECT id FROM outbox WHERE recipients = "
+                  "leader_email)"),
+        2);
+    assert_int_equal(
+        count(fx, "SELECT count(*) FROM digests WHERE leader_email IN "
+                  "('lead.finance@example.org', 'lead.oiit@example.org')"),
+        2);
+    assert_int_equal(
+        count(fx, "SELECT count(*) FROM audit WHERE actor = 'digest' AND "
+                  "action = 'digest queued'"),
+        2);
 }
 
 static void test_digest_subjects_name_site_day_and_count(void **state)
@@ -297,10 +309,12 @@ static void test_digest_subjects_name_site_day_and_count(void **state)
     assert_int_equal(queue(fx, "2024-06-03", &n), 0);
     finance = outbox_column(fx, "lead.finance@example.org", "subject");
     oiit = outbox_column(fx, "lead.oiit@example.org", "subject");
-    assert_string_equal(finance,
-                        "Returns by your staff at Bolling Building on 2024-06-03: 3 devices");
-    assert_string_equal(oiit,
-                        "Returns by your staff at Bolling Building on 2024-06-03: 2 devices");
+    assert_string_equal(
+        finance,
+        "Returns by your staff at Bolling Building on 2024-06-03: 3 devices");
+    assert_string_equal(
+        oiit,
+        "Returns by your staff at Bolling Building on 2024-06-03: 2 devices");
     g_free(finance);
     g_free(oiit);
 }
@@ -317,7 +331,8 @@ static void test_digest_lists_a_leaders_staff_returns_of_the_day(void **state)
     g_free(text);
 }
 
-static void test_digest_lists_an_anonymous_return_under_the_assignees_leader(void **state)
+static void
+test_digest_lists_an_anonymous_return_under_the_assignees_leader(void **state)
 {
     struct fixture *fx = *state;
     char *text;
@@ -337,9 +352,10 @@ static void test_digest_html_has_a_row_per_device(void **state)
 
     assert_int_equal(queue(fx, "2024-06-03", &n), 0);
     html = body(fx, "lead.oiit@example.org", "text/html");
-    assert_non_null(strstr(html, "<tr><td>23:59</td><td>Tran Van Minh (staff id S100002)</td>"
-                                 "<td>104401</td><td>Samsung Galaxy A54</td><td>yes</td>"
-                                 "<td>received by OIIT, charger missing</td><td></td></tr>\n"));
+    assert_non_null(strstr(
+        html, "<tr><td>23:59</td><td>Tran Van Minh (staff id S100002)</td>"
+              "<td>104401</td><td>Samsung Galaxy A54</td><td>yes</td>"
+              "<td>received by OIIT, charger missing</td><td></td></tr>\n"));
     assert_non_null(strstr(html, "<p>2 devices in all.</p>"));
     g_free(html);
 }
@@ -351,20 +367,23 @@ static void test_digest_html_escapes_every_value(void **state)
     char *html;
     int n = 0;
 
-    assert_int_equal(store_exec(fx->store,
-                                "UPDATE staff SET name = '<b>Tran</b> & \"Minh''s\"' "
-                                "WHERE id = 'S100002';"
-                                "UPDATE assets SET make = '<i>', model = 'A&B' "
-                                "WHERE tag = '104401';",
-                                &err),
-                     0);
+    assert_int_equal(
+        store_exec(fx->store,
+                   "UPDATE staff SET name = '<b>Tran</b> & \"Minh''s\"' "
+                   "WHERE id = 'S100002';"
+                   "UPDATE assets SET make = '<i>', model = 'A&B' "
+                   "WHERE tag = '104401';",
+                   &err),
+        0);
     snprintf(fx->cfg.site_name, sizeof(fx->cfg.site_name), "Bolling <Annex>");
     assert_int_equal(queue(fx, "2024-06-03", &n), 0);
     html = body(fx, "lead.oiit@example.org", "text/html");
-    assert_non_null(strstr(html, "<td>&lt;b&gt;Tran&lt;/b&gt; &amp; &quot;Minh&#39;s&quot; "
-                                 "(staff id S100002)</td><td>104401</td>"
-                                 "<td>&lt;i&gt; A&amp;B</td>"));
-    assert_non_null(strstr(html, "devices at Bolling &lt;Annex&gt; on 2024-06-03."));
+    assert_non_null(
+        strstr(html, "<td>&lt;b&gt;Tran&lt;/b&gt; &amp; &quot;Minh&#39;s&quot; "
+                     "(staff id S100002)</td><td>104401</td>"
+                     "<td>&lt;i&gt; A&amp;B</td>"));
+    assert_non_null(
+        strstr(html, "devices at Bolling &lt;Annex&gt; on 2024-06-03."));
     assert_null(strstr(html, "<b>"));
     assert_null(strstr(html, "<i>"));
     assert_null(strstr(html, "<Annex>"));
@@ -383,12 +402,14 @@ static void test_second_call_for_the_same_day_queues_nothing(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(count(fx, "SELECT count(*) FROM outbox"), 2);
     assert_int_equal(count(fx, "SELECT count(*) FROM digests"), 2);
-    assert_int_equal(digest_count_done(fx->store, "2024-06-03", &done, &err), 0);
+    assert_int_equal(digest_count_done(fx->store, "2024-06-03", &done, &err),
+                     0);
     assert_int_equal(done, 2);
 }
 
 /* A restart: a new connection to the same file still knows. */
-static void test_digest_already_queued_stays_queued_after_reopening(void **state)
+static void
+test_digest_already_queued_stays_queued_after_reopening(void **state)
 {
     struct fixture *fx = *state;
     struct dk_error err = {{0}};
@@ -411,11 +432,12 @@ static void test_only_leaders_not_yet_recorded_are_queued(void **state)
     struct dk_error err = {{0}};
     int n = -1;
 
-    assert_int_equal(store_exec(fx->store,
-                                "INSERT INTO digests (leader_email, day) VALUES "
-                                "('lead.finance@example.org', '2024-06-03')",
-                                &err),
-                     0);
+    assert_int_equal(
+        store_exec(fx->store,
+                   "INSERT INTO digests (leader_email, day) VALUES "
+                   "('lead.finance@example.org', '2024-06-03')",
+                   &err),
+        0);
     assert_int_equal(queue(fx, "2024-06-03", &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(count(fx, "SELECT count(*) FROM outbox WHERE recipients = "
@@ -434,7 +456,8 @@ static void test_day_without_returns_queues_nothing(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(count(fx, "SELECT count(*) FROM outbox"), 0);
     assert_int_equal(count(fx, "SELECT count(*) FROM digests"), 0);
-    assert_int_equal(digest_count_done(fx->store, "2024-06-01", &done, &err), 0);
+    assert_int_equal(digest_count_done(fx->store, "2024-06-01", &done, &err),
+                     0);
     assert_int_equal(done, 0);
 }
 
@@ -444,16 +467,18 @@ static void test_leader_address_the_mail_layer_refuses_is_skipped(void **state)
     struct dk_error err = {{0}};
     int n = -1;
 
-    assert_int_equal(store_exec(fx->store,
-                                "UPDATE staff SET leader_email = 'lead oiit at example' "
-                                "WHERE id = 'S100002'",
-                                &err),
-                     0);
+    assert_int_equal(
+        store_exec(fx->store,
+                   "UPDATE staff SET leader_email = 'lead oiit at example' "
+                   "WHERE id = 'S100002'",
+                   &err),
+        0);
     assert_int_equal(queue(fx, "2024-06-03", &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(count(fx, "SELECT count(*) FROM outbox"), 1);
-    assert_int_equal(count(fx, "SELECT count(*) FROM digests WHERE leader_email = "
-                               "'lead.finance@example.org'"),
+    assert_int_equal(count(fx,
+                           "SELECT count(*) FROM digests WHERE leader_email = "
+                           "'lead.finance@example.org'"),
                      1);
     assert_int_equal(count(fx, "SELECT count(*) FROM digests"), 1);
 }
@@ -464,9 +489,11 @@ static void test_day_not_yet_begun_is_refused(void **state)
     struct dk_error err = {{0}};
     int n = -1;
 
-    assert_int_equal(digest_queue(fx->store, &fx->cfg, "2024-06-05", NOW, &n, &err),
-                     DK_EINPUT);
-    assert_string_equal(err.msg, "the day 2024-06-05 has not begun: no digest for it yet");
+    assert_int_equal(
+        digest_queue(fx->store, &fx->cfg, "2024-06-05", NOW, &n, &err),
+        DK_EINPUT);
+    assert_string_equal(
+        err.msg, "the day 2024-06-05 has not begun: no digest for it yet");
     assert_int_equal(n, 0);
 }
 
@@ -476,9 +503,11 @@ static void test_bad_day_is_refused(void **state)
     struct dk_error err = {{0}};
     int n = -1;
 
-    assert_int_equal(digest_queue(fx->store, &fx->cfg, "2024-02-30", NOW, &n, &err),
-                     DK_EINPUT);
-    assert_string_equal(err.msg, "bad day '2024-02-30': give a day as YYYY-MM-DD");
+    assert_int_equal(
+        digest_queue(fx->store, &fx->cfg, "2024-02-30", NOW, &n, &err),
+        DK_EINPUT);
+    assert_string_equal(err.msg,
+                        "bad day '2024-02-30': give a day as YYYY-MM-DD");
     assert_int_equal(count(fx, "SELECT count(*) FROM outbox"), 0);
 }
 
@@ -490,11 +519,14 @@ static void test_digest_is_due_from_digest_time_once_a_day(void **state)
 
     fx->cfg.digest = true;
     fx->cfg.digest_minute = 17 * 60;
-    assert_false(digest_due(&fx->cfg, (time_t)1717448340, "", day, sizeof(day)));
+    assert_false(
+        digest_due(&fx->cfg, (time_t)1717448340, "", day, sizeof(day)));
     assert_true(digest_due(&fx->cfg, (time_t)1717448400, "", day, sizeof(day)));
     assert_string_equal(day, "2024-06-03");
-    assert_false(digest_due(&fx->cfg, (time_t)1717448400, "2024-06-03", day, sizeof(day)));
-    assert_true(digest_due(&fx->cfg, (time_t)1717448400, "2024-06-02", day, sizeof(day)));
+    assert_false(digest_due(&fx->cfg, (time_t)1717448400, "2024-06-03", day,
+                            sizeof(day)));
+    assert_true(digest_due(&fx->cfg, (time_t)1717448400, "2024-06-02", day,
+                           sizeof(day)));
 }
 
 static void test_digest_is_never_due_when_off(void **state)
@@ -503,7 +535,8 @@ static void test_digest_is_never_due_when_off(void **state)
     char day[11] = "";
 
     fx->cfg.digest = false;
-    assert_false(digest_due(&fx->cfg, (time_t)1717448400, "", day, sizeof(day)));
+    assert_false(
+        digest_due(&fx->cfg, (time_t)1717448400, "", day, sizeof(day)));
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

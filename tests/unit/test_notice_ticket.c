@@ -35,7 +35,8 @@ static int setup(void **state)
     memset(&requester, 0, sizeof(requester));
     snprintf(requester.id, sizeof(requester.id), "S100001");
     snprintf(requester.name, sizeof(requester.name), "María José Peña");
-    snprintf(requester.email, sizeof(requester.email), "maria.pena@example.org");
+    snprintf(requester.email, sizeof(requester.email),
+             "maria.pena@example.org");
     return 0;
 }
 
@@ -43,8 +44,9 @@ static void assert_subject(const struct dk_staff *who, const char *expected)
 {
     struct dk_notice n = {0};
 
-    assert_int_equal(notice_desktop_ticket(&cfg, &desktop, who, "2024-06-03 09:14 EDT", &n),
-                     0);
+    assert_int_equal(
+        notice_desktop_ticket(&cfg, &desktop, who, "2024-06-03 09:14 EDT", &n),
+        0);
     assert_string_equal(n.subject, expected);
     assert_non_null(n.text);
     notice_free(&n);
@@ -59,31 +61,36 @@ static void test_default_subject_names_tag_and_site(void **state)
 static void test_every_placeholder_is_filled(void **state)
 {
     (void)state;
-    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject),
-             "KACE [{site}/{kiosk}] {model} s/n {serial} tag {tag} for {staff_id} at "
-             "{site_name}");
-    assert_subject(&requester, "KACE [bolling/bolling-lobby-1] OptiPlex 7090 s/n DT77889 "
-                               "tag 104300 for S100001 at Bolling Building");
+    snprintf(
+        cfg.ticket_subject, sizeof(cfg.ticket_subject),
+        "KACE [{site}/{kiosk}] {model} s/n {serial} tag {tag} for {staff_id} at "
+        "{site_name}");
+    assert_subject(&requester,
+                   "KACE [bolling/bolling-lobby-1] OptiPlex 7090 s/n DT77889 "
+                   "tag 104300 for S100001 at Bolling Building");
 }
 
 static void test_placeholder_may_repeat_and_touch_text(void **state)
 {
     (void)state;
-    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject), "{tag}{tag}-{site}{site_name}");
+    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject),
+             "{tag}{tag}-{site}{site_name}");
     assert_subject(&requester, "104300104300-bollingBolling Building");
 }
 
 static void test_staff_id_without_a_requester_says_not_given(void **state)
 {
     (void)state;
-    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject), "Reimage {tag} for {staff_id}");
+    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject),
+             "Reimage {tag} for {staff_id}");
     assert_subject(NULL, "Reimage 104300 for not given");
 }
 
 static void test_subject_without_placeholders_is_kept_as_written(void **state)
 {
     (void)state;
-    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject), "Desktop reimage } request");
+    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject),
+             "Desktop reimage } request");
     assert_subject(&requester, "Desktop reimage } request");
 }
 
@@ -92,15 +99,19 @@ static void test_subject_without_placeholders_is_kept_as_written(void **state)
 static void test_value_with_line_break_is_passed_on_unchanged(void **state)
 {
     (void)state;
-    snprintf(desktop.serial, sizeof(desktop.serial), "DT7\r\nBcc: x@example.org");
-    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject), "Reimage {serial}");
+    snprintf(desktop.serial, sizeof(desktop.serial),
+             "DT7\r\nBcc: x@example.org");
+    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject),
+             "Reimage {serial}");
     assert_subject(&requester, "Reimage DT7\r\nBcc: x@example.org");
 }
 
-static void test_unknown_placeholder_reaching_the_ticket_is_kept_as_written(void **state)
+static void
+test_unknown_placeholder_reaching_the_ticket_is_kept_as_written(void **state)
 {
     (void)state;
-    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject), "Reimage {tag} in {room}");
+    snprintf(cfg.ticket_subject, sizeof(cfg.ticket_subject),
+             "Reimage {tag} in {room}");
     assert_subject(&requester, "Reimage 104300 in {room}");
 }
 
@@ -110,10 +121,12 @@ static void test_check_accepts_every_placeholder(void **state)
 
     (void)state;
     assert_true(notice_ticket_subject_check(
-        "{tag} {serial} {model} {site} {site_name} {kiosk} {staff_id}", why, sizeof(why)));
-    assert_true(notice_ticket_subject_check("Reimage desktop {tag} at {site_name}", why,
+        "{tag} {serial} {model} {site} {site_name} {kiosk} {staff_id}", why,
+        sizeof(why)));
+    assert_true(notice_ticket_subject_check(
+        "Reimage desktop {tag} at {site_name}", why, sizeof(why)));
+    assert_true(notice_ticket_subject_check("no placeholders } at all", why,
                                             sizeof(why)));
-    assert_true(notice_ticket_subject_check("no placeholders } at all", why, sizeof(why)));
     assert_string_equal(why, "");
 }
 
@@ -122,9 +135,11 @@ static void test_check_refuses_unknown_placeholder(void **state)
     char why[256] = "";
 
     (void)state;
-    assert_false(notice_ticket_subject_check("Reimage {tag} in {room}", why, sizeof(why)));
-    assert_string_equal(why, "unknown placeholder {room}: use {tag}, {serial}, {model}, "
-                             "{site}, {site_name}, {kiosk} or {staff_id}");
+    assert_false(notice_ticket_subject_check("Reimage {tag} in {room}", why,
+                                             sizeof(why)));
+    assert_string_equal(
+        why, "unknown placeholder {room}: use {tag}, {serial}, {model}, "
+             "{site}, {site_name}, {kiosk} or {staff_id}");
 }
 
 static void test_check_refuses_misspelt_placeholder(void **state)
@@ -132,12 +147,15 @@ static void test_check_refuses_misspelt_placeholder(void **state)
     char why[256] = "";
 
     (void)state;
-    assert_false(notice_ticket_subject_check("Reimage {Tag}", why, sizeof(why)));
-    assert_string_equal(why, "unknown placeholder {Tag}: use {tag}, {serial}, {model}, "
-                             "{site}, {site_name}, {kiosk} or {staff_id}");
+    assert_false(
+        notice_ticket_subject_check("Reimage {Tag}", why, sizeof(why)));
+    assert_string_equal(
+        why, "unknown placeholder {Tag}: use {tag}, {serial}, {model}, "
+             "{site}, {site_name}, {kiosk} or {staff_id}");
     assert_false(notice_ticket_subject_check("Reimage {}", why, sizeof(why)));
-    assert_string_equal(why, "unknown placeholder {}: use {tag}, {serial}, {model}, "
-                             "{site}, {site_name}, {kiosk} or {staff_id}");
+    assert_string_equal(why,
+                        "unknown placeholder {}: use {tag}, {serial}, {model}, "
+                        "{site}, {site_name}, {kiosk} or {staff_id}");
 }
 
 static void test_check_refuses_unclosed_brace(void **state)
@@ -147,8 +165,10 @@ static void test_check_refuses_unclosed_brace(void **state)
     (void)state;
     assert_false(notice_ticket_subject_check("Reimage {tag", why, sizeof(why)));
     assert_string_equal(why, "'{' without a closing '}' in \"Reimage {tag\"");
-    assert_false(notice_ticket_subject_check("Reimage {tag {site}", why, sizeof(why)));
-    assert_string_equal(why, "'{' without a closing '}' in \"Reimage {tag {site}\"");
+    assert_false(
+        notice_ticket_subject_check("Reimage {tag {site}", why, sizeof(why)));
+    assert_string_equal(why,
+                        "'{' without a closing '}' in \"Reimage {tag {site}\"");
 }
 
 #define T(name) cmocka_unit_test_setup(name, setup)
