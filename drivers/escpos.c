@@ -406,15 +406,37 @@ out:
 
 /* ---- the whole slip --------------------------------------------------- */
 
+/* Everything before the QR code: the header, the devices, the pending
+ * note and the centred scan note. */
+static int put_words(struct obuf *b, iconv_t cd, const struct dk_slip *slip, size_t cols)
+{
+    const char *pending[] = {text_or_empty(slip->words.pending), NULL};
+    const char *scan_qr[] = {text_or_empty(slip->words.scan_qr), NULL};
+    int rc;
+
+    put_cmd2(b, ESC, '@');
+    put_cmd3(b, ESC, 't', ESCPOS_CODE_PAGE);
+    rc = put_header(b, cd, slip, cols);
+    if (rc == 0)
+        rc = put_devices(b, cd, slip, cols);
+    put_byte(b, LF);
+    if (rc == 0)
+        rc = put_line(b, cd, cols, 0, pending);
+    put_byte(b, LF);
+    put_cmd3(b, ESC, 'a', 1);
+    if (rc == 0)
+        rc = put_line(b, cd, cols, 0, scan_qr);
+    put_byte(b, LF);
+    return rc;
+}
+
 int escpos_slip(const struct dk_slip *slip, int width_mm, bool native_qr, unsigned char **out,
                 size_t *len, struct dk_error *err)
 {
     struct obuf b = {0};
     iconv_t cd = (iconv_t)-1;
-    const char *pending[] = {NULL, NULL};
-    const char *scan_qr[] = {NULL, NULL};
-    size_t cols;
-    int dots;
+    size_t cols = width_mm == 58 ? ESCPOS_COLUMNS_58MM : ESCPOS_COLUMNS_80MM;
+    int dots = width_mm == 58 ? ESCPOS_DOTS_58MM : ESCPOS_DOTS_80MM;
     int rc;
 
     if (out == NULL || len == NULL)
@@ -424,15 +446,8 @@ int escpos_slip(const struct dk_slip *slip, int width_mm, bool native_qr, unsign
     if (slip == NULL || (slip->payload == NULL && slip->payload_len != 0) ||
         (slip->devices == NULL && slip->n_devices != 0))
         return dk_error_set(err, -EINVAL, "no slip to print");
-    if (width_mm == 58) {
-        cols = ESCPOS_COLUMNS_58MM;
-        dots = ESCPOS_DOTS_58MM;
-    } else if (width_mm == 80) {
-        cols = ESCPOS_COLUMNS_80MM;
-        dots = ESCPOS_DOTS_80MM;
-    } else {
+    if (width_mm != 58 && width_mm != 80)
         return dk_error_set(err, DK_EINPUT, "paper width of %d mm is not 58 or 80", width_mm);
-    }
 
     cd = iconv_open(CODE_PAGE_ICONV, "UTF-8");
     if (cd == (iconv_t)-1) {
@@ -440,28 +455,12 @@ int escpos_slip(const struct dk_slip *slip, int width_mm, bool native_qr, unsign
                           strerror(errno));
         goto out;
     }
-
-    put_cmd2(&b, ESC, '@');
-    put_cmd3(&b, ESC, 't', ESCPOS_CODE_PAGE);
-    rc = put_header(&b, cd, slip, cols);
-    if (rc == 0)
-        rc = put_devices(&b, cd, slip, cols);
-    pending[0] = text_or_empty(slip->words.pending);
-    scan_qr[0] = text_or_empty(slip->words.scan_qr);
-    if (rc == 0) {
-        put_byte(&b, LF);
-        rc = put_line(&b, cd, cols, 0, pending);
-    }
-    put_byte(&b, LF);
-    put_cmd3(&b, ESC, 'a', 1);
-    if (rc == 0)
-        rc = put_line(&b, cd, cols, 0, scan_qr);
+    rc = put_words(&b, cd, slip, cols);
     if (rc != 0) {
         dk_error_set(err, rc, "cannot convert slip text to %s: %s", CODE_PAGE_ICONV,
                      strerror(-rc));
         goto out;
     }
-    put_byte(&b, LF);
     rc = put_qr(&b, slip, dots, native_qr, err);
     if (rc != 0)
         goto out;

@@ -196,15 +196,62 @@ static void draw_slip(cairo_t *cr, const struct block *b, size_t n, int width_px
     draw_qr(cr, qr, (width_px - side) / 2 + QR_QUIET * module, y + QR_QUIET * module, module);
 }
 
+/* Every paragraph of the slip laid out (n_devices + 7 blocks), measured on
+ * a scratch image surface; NULL when out of memory. */
+static struct block *measure(const struct dk_slip *slip, int width_px)
+{
+    struct block *blocks = calloc(slip->n_devices + 7, sizeof(*blocks));
+    cairo_surface_t *scratch = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+    cairo_t *cr = cairo_create(scratch);
+
+    if (blocks != NULL && cairo_status(cr) == CAIRO_STATUS_SUCCESS) {
+        lay_out(cr, slip, width_px, blocks);
+    } else {
+        free(blocks);
+        blocks = NULL;
+    }
+    /* Each layout keeps its own reference to the Pango context. */
+    cairo_destroy(cr);
+    cairo_surface_destroy(scratch);
+    return blocks;
+}
+
+static void free_blocks(struct block *blocks, size_t n)
+{
+    for (size_t i = 0; blocks != NULL && i < n; i++)
+        g_object_unref(blocks[i].layout);
+    free(blocks);
+}
+
+/* Draw the slip height pixels tall and write it as a PNG into o. */
+static int render(const struct block *blocks, size_t n, int width_px, long height,
+                  const QRcode *qr, int module, struct png_buf *o, struct dk_error *err)
+{
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width_px,
+                                                          (int)height);
+    cairo_t *cr = cairo_create(surface);
+    cairo_status_t status = cairo_status(cr);
+    int rc = 0;
+
+    if (status == CAIRO_STATUS_SUCCESS) {
+        draw_slip(cr, blocks, n, width_px, width_px / 24, qr, module);
+        cairo_surface_flush(surface);
+        status = cairo_status(cr);
+    }
+    if (status == CAIRO_STATUS_SUCCESS)
+        status = cairo_surface_write_to_png_stream(surface, png_write, o);
+    if (status != CAIRO_STATUS_SUCCESS)
+        rc = dk_error_set(err, status == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EIO,
+                          "cannot draw the slip image: %s", cairo_status_to_string(status));
+    cairo_destroy(cr);
+    cairo_surface_destroy(surface);
+    return rc;
+}
+
 int slip_image_png(const struct dk_slip *slip, int width_px, unsigned char **png, size_t *len,
                    struct dk_error *err)
 {
     struct png_buf o = {0};
-    cairo_surface_t *measure = NULL;
-    cairo_t *mcr = NULL;
-    cairo_surface_t *surface = NULL;
-    cairo_t *cr = NULL;
-    cairo_status_t status;
     QRcode *qr = NULL;
     struct block *blocks = NULL;
     size_t n_blocks = 0;
@@ -231,16 +278,12 @@ int slip_image_png(const struct dk_slip *slip, int width_px, unsigned char **png
      * modules with its quiet zone, narrower than the narrowest image). */
     module = (width_px - 2 * margin) / (qr->width + 2 * QR_QUIET);
 
-    blocks = calloc(slip->n_devices + 7, sizeof(*blocks));
-    measure = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
-    mcr = cairo_create(measure);
-    if (blocks == NULL || cairo_status(mcr) != CAIRO_STATUS_SUCCESS) {
+    blocks = measure(slip, width_px);
+    if (blocks == NULL) {
         rc = dk_error_set(err, -ENOMEM, "cannot draw the slip: out of memory");
         goto out;
     }
-    lay_out(mcr, slip, width_px, blocks);
     n_blocks = slip->n_devices + 7;
-
     height = slip_height(blocks, n_blocks, margin, (qr->width + 2 * QR_QUIET) * module);
     if (height > IMAGE_MAX_HEIGHT) {
         rc = dk_error_set(err, DK_EINPUT,
@@ -248,34 +291,14 @@ int slip_image_png(const struct dk_slip *slip, int width_px, unsigned char **png
                           slip->n_devices, height, IMAGE_MAX_HEIGHT);
         goto out;
     }
-    surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width_px, (int)height);
-    cr = cairo_create(surface);
-    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
-        rc = dk_error_set(err, -ENOMEM, "cannot draw the slip: %s",
-                          cairo_status_to_string(cairo_status(cr)));
+    rc = render(blocks, n_blocks, width_px, height, qr, module, &o, err);
+    if (rc != 0)
         goto out;
-    }
-    draw_slip(cr, blocks, n_blocks, width_px, margin, qr, module);
-    cairo_surface_flush(surface);
-    status = cairo_status(cr);
-    if (status == CAIRO_STATUS_SUCCESS)
-        status = cairo_surface_write_to_png_stream(surface, png_write, &o);
-    if (status != CAIRO_STATUS_SUCCESS) {
-        rc = dk_error_set(err, status == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EIO,
-                          "cannot write the slip image: %s", cairo_status_to_string(status));
-        goto out;
-    }
     *png = o.p;
     *len = o.len;
     o.p = NULL;
 out:
-    for (size_t i = 0; blocks != NULL && i < n_blocks; i++)
-        g_object_unref(blocks[i].layout);
-    free(blocks);
-    cairo_destroy(cr);
-    cairo_surface_destroy(surface);
-    cairo_destroy(mcr);
-    cairo_surface_destroy(measure);
+    free_blocks(blocks, n_blocks);
     QRcode_free(qr);
     free(o.p);
     return rc;
