@@ -29,7 +29,6 @@ struct row {
     char *model;
     char *disposition;
     char time[8]; /* local "HH:MM" */
-    int64_t id;
     bool charger_declared;
     bool not_assignee;
     bool unknown_asset;
@@ -43,9 +42,10 @@ struct rows {
 };
 
 /* The returns of [?1, ?2) (UTC text) that some leader hears of, grouped
- * by leader.  Whose leader: see digest.h.  A returner without a staff row
- * (removed since) has no leader to find, and is left out like one
- * without a leader. */
+ * by leader, in the order they were made (column 1, the return's id, only
+ * orders two made in one second).  Whose leader: see digest.h.  A
+ * returner without a staff row (removed since) has no leader to find, and
+ * is left out like one without a leader. */
 static const char day_sql[] =
     "SELECT leader, id, returned_at, returner_name, returner_id, assignee_name, "
     "  assignee_id, tag, make, model, state, charger_verified, charger_expected, "
@@ -212,7 +212,6 @@ static int row_read(sqlite3_stmt *st, struct row *r)
 {
     memset(r, 0, sizeof(*r));
     r->leader = col_dup(st, 0);
-    r->id = sqlite3_column_int64(st, 1);
     local_hhmm((const char *)sqlite3_column_text(st, 2), r->time,
                sizeof(r->time));
     r->returner_name = col_dup(st, 3);
