@@ -468,6 +468,7 @@ static struct dk_printer_config *printer_for(struct load_ctx *ctx, const char *n
     p->width_mm = 80;
     p->qr = DK_QR_AUTO;
     p->timeout_ms = 3000;
+    p->recheck_seconds = 30;
     return p;
 }
 
@@ -502,6 +503,8 @@ static int printer_key(struct load_ctx *ctx, const char *name, const char *key,
         ok = parse_qr_mode(&p->qr, value);
     else if (strcmp(key, "timeout_ms") == 0)
         ok = set_int(&p->timeout_ms, value, 100, 60000);
+    else if (strcmp(key, "recheck_seconds") == 0)
+        ok = set_int(&p->recheck_seconds, value, 1, 3600);
     else
         return fail(ctx, "unknown key '%s' in [printer %s]", key, name);
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);

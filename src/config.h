@@ -74,6 +74,7 @@ struct dk_printer_config {
     int width_mm;             /* paper width: 58 or 80 */
     enum dk_qr_mode qr;
     int timeout_ms;           /* for one status query or write */
+    int recheck_seconds;      /* out of service: ask again this often */
 };
 
 /* When the kiosk offers a paper receipt. */

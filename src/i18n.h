@@ -38,9 +38,13 @@ const char *i18n_lang(const struct dk_catalog *c);
 const char *i18n_text(const struct dk_catalog *c, const char *key);
 
 /* The text for key with each {NAME} replaced by its value: the arguments
- * after key are NAME, VALUE pairs ending with NULL.  A {NAME} with no
+ * after key are NAME, VALUE pairs ending with I18N_END.  A {NAME} with no
  * value given is left as written.  malloc'd (the caller frees); NULL when
  * memory runs out. */
+/* Ends i18n_format's NAME, VALUE pairs: a NULL of the pairs' own type (a
+ * bare NULL may be a plain 0 in a variadic call). */
+#define I18N_END ((const char *)NULL)
+
 char *i18n_format(const struct dk_catalog *c, const char *key, ...)
     __attribute__((sentinel));
 

@@ -157,7 +157,7 @@ int receipt_printer_print(struct dk_receipt_printer *rp, struct dk_store *store,
 
 void receipt_printer_tick(struct dk_receipt_printer *rp, time_t now)
 {
-    if (rp == NULL || rp->in_service || now - rp->last_try < DK_PRINTER_REPROBE_SECONDS)
+    if (rp == NULL || rp->in_service || now - rp->last_try < rp->pc->recheck_seconds)
         return;
     set_state(rp, ask(rp->pc), NULL);
     rp->last_try = now;
@@ -169,6 +169,6 @@ int receipt_printer_timeout_in(const struct dk_receipt_printer *rp, time_t now)
 
     if (rp == NULL || rp->in_service)
         return -1;
-    left = rp->last_try + DK_PRINTER_REPROBE_SECONDS - now;
+    left = rp->last_try + rp->pc->recheck_seconds - now;
     return left > 0 ? (int)left : 0;
 }

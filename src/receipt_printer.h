@@ -4,8 +4,8 @@
  * Before a person is offered a paper receipt the printer is asked its
  * state.  Paper out, cover open, offline or no answer takes it out of
  * service: the kiosk stops offering paper (the on-screen code and email
- * remain) and asks again, while no visit is open, every
- * DK_PRINTER_REPROBE_SECONDS until it answers ready. */
+ * remain) and asks again, while no visit is open, every recheck_seconds
+ * of its [printer NAME] section until it answers ready. */
 #ifndef DK_RECEIPT_PRINTER_H
 #define DK_RECEIPT_PRINTER_H
 
@@ -16,8 +16,6 @@
 
 #include <stdbool.h>
 #include <time.h>
-
-#define DK_PRINTER_REPROBE_SECONDS 30
 
 struct dk_receipt_printer;
 
@@ -45,8 +43,8 @@ bool receipt_printer_ready(struct dk_receipt_printer *rp, enum dk_printer_state 
 int receipt_printer_print(struct dk_receipt_printer *rp, struct dk_store *store,
                           const char *receipt_id, const char *actor, struct dk_error *err);
 
-/* While out of service, ask the printer again when DK_PRINTER_REPROBE_SECONDS
- * have passed since the last try (now: CLOCK_MONOTONIC seconds).  Call
+/* While out of service, ask the printer again when recheck_seconds have
+ * passed since the last try (now: CLOCK_MONOTONIC seconds).  Call
  * only while no visit is open: the query may take timeout_ms. */
 void receipt_printer_tick(struct dk_receipt_printer *rp, time_t now);
 

@@ -114,8 +114,8 @@ void session_start(struct dk_session *s)
 {
     reset(s);
     fputc('\n', s->deps.out);
-    tell(s, "kiosk.ready", NULL);
-    tell(s, "kiosk.language_prompt", NULL);
+    tell(s, "kiosk.ready", I18N_END);
+    tell(s, "kiosk.language_prompt", I18N_END);
 }
 
 static size_t returns_in_visit(const struct dk_session *s)
@@ -438,17 +438,17 @@ static void show_receipt(struct dk_session *s, const struct commit_ctx *c)
     char count[24];
 
     tell(s, n == 1 ? "kiosk.received.one" : "kiosk.received.other", "count",
-         num(count, sizeof(count), (long long)n), "when", c->when_local, NULL);
-    tell(s, "kiosk.receipt_id", "id", c->receipt_id, NULL);
+         num(count, sizeof(count), (long long)n), "when", c->when_local, I18N_END);
+    tell(s, "kiosk.receipt_id", "id", c->receipt_id, I18N_END);
     if (receipt_qr_terminal(c->payload, s->deps.out, &err) != 0)
         log_warn("cannot draw receipt QR: %s", err.msg);
     save_png(s, c, png_path, sizeof(png_path));
     if (png_path[0] != '\0')
-        tell(s, "kiosk.receipt_image", "path", png_path, NULL);
+        tell(s, "kiosk.receipt_image", "path", png_path, I18N_END);
     if (s->email_me && !s->mail_problem)
-        tell(s, s->copy_leader ? "kiosk.email_copy_leader" : "kiosk.email_copy", NULL);
+        tell(s, s->copy_leader ? "kiosk.email_copy_leader" : "kiosk.email_copy", I18N_END);
     else if (s->email_me)
-        tell(s, "kiosk.email_failed", NULL);
+        tell(s, "kiosk.email_failed", I18N_END);
 }
 
 /* After the commit: the receipt is safe whatever the printer does. */
@@ -456,12 +456,12 @@ static void print_receipt(struct dk_session *s, const struct commit_ctx *c)
 {
     struct dk_error err = {{0}};
 
-    tell(s, "kiosk.printing", NULL);
+    tell(s, "kiosk.printing", I18N_END);
     if (receipt_printer_print(s->deps.printer, s->deps.store, c->receipt_id, c->actor,
                               &err) == 0)
         return;
     log_error("cannot print receipt %s: %s", c->receipt_id, err.msg);
-    tell(s, s->email_me ? "kiosk.print_failed_email" : "kiosk.print_failed", NULL);
+    tell(s, s->email_me ? "kiosk.print_failed_email" : "kiosk.print_failed", I18N_END);
 }
 
 static void finish(struct dk_session *s)
@@ -488,7 +488,7 @@ static void finish(struct dk_session *s)
     if (rc != 0) {
         store_rollback(s->deps.store);
         log_error("cannot record visit: %s", err.msg);
-        tell(s, "kiosk.record_failed", NULL);
+        tell(s, "kiosk.record_failed", I18N_END);
         goto out;
     }
     for (size_t i = 0; i < s->n_items; i++)
@@ -497,9 +497,9 @@ static void finish(struct dk_session *s)
         show_receipt(s, &c);
         if (s->print_me)
             print_receipt(s, &c);
-        tell(s, "kiosk.drop_bin", NULL);
+        tell(s, "kiosk.drop_bin", I18N_END);
     } else
-        tell(s, "kiosk.desktop_ticket_done", NULL);
+        tell(s, "kiosk.desktop_ticket_done", I18N_END);
     if (mail && s->deps.mail_queued != NULL)
         s->deps.mail_queued(s->deps.user);
 out:
@@ -536,8 +536,8 @@ static void ask_print(struct dk_session *s)
         return;
     }
     if (!receipt_printer_ready(s->deps.printer, &state)) {
-        tell(s, "kiosk.printer_unavailable", "state", printer_words(s, state), NULL);
-        tell(s, s->email_me ? "kiosk.use_screen_or_email" : "kiosk.use_screen", NULL);
+        tell(s, "kiosk.printer_unavailable", "state", printer_words(s, state), I18N_END);
+        tell(s, s->email_me ? "kiosk.use_screen_or_email" : "kiosk.use_screen", I18N_END);
         finish(s);
         return;
     }
@@ -547,13 +547,13 @@ static void ask_print(struct dk_session *s)
         return;
     }
     s->state = ST_PRINT;
-    tell(s, "kiosk.print_question", NULL);
+    tell(s, "kiosk.print_question", I18N_END);
 }
 
 static void ask_next(struct dk_session *s)
 {
     s->state = ST_NEXT;
-    tell(s, "kiosk.next", NULL);
+    tell(s, "kiosk.next", I18N_END);
 }
 
 static size_t receipt_bytes(const struct dk_visit_item *it)
@@ -593,8 +593,8 @@ static void add_desktop(struct dk_session *s, const struct dk_asset *a)
     it->asset = *a;
     it->known = true;
     it->desktop = true;
-    tell(s, "kiosk.desktop", "tag", a->tag, NULL);
-    tell(s, "kiosk.desktop_leave", NULL);
+    tell(s, "kiosk.desktop", "tag", a->tag, I18N_END);
+    tell(s, "kiosk.desktop_leave", I18N_END);
     ask_next(s);
 }
 
@@ -619,15 +619,15 @@ static bool resolve_device(struct dk_session *s, const struct dk_scan *scan,
     }
     if (rc != DK_ENOTFOUND) {
         log_error("cannot look up %s: %s", scan->text, err.msg);
-        tell(s, "kiosk.lookup_failed", NULL);
+        tell(s, "kiosk.lookup_failed", I18N_END);
         return false;
     }
     if (scan->kind == DK_SCAN_SERIAL) {
-        tell(s, "kiosk.unknown_serial", "serial", scan->text, NULL);
+        tell(s, "kiosk.unknown_serial", "serial", scan->text, I18N_END);
         return false;
     }
     if (scan->kind == DK_SCAN_OTHER) {
-        tell(s, "kiosk.unknown_code", "text", scan->text, NULL);
+        tell(s, "kiosk.unknown_code", "text", scan->text, I18N_END);
         return false;
     }
     /* An asset tag or IMEI of the right form that the inventory lacks: the
@@ -651,9 +651,9 @@ static bool already_returned(struct dk_session *s, const char *tag)
         return false;
     }
     if (rc == DK_RETURN_DROPPED)
-        tell(s, "kiosk.already_dropped", "tag", tag, "when", when, NULL);
+        tell(s, "kiosk.already_dropped", "tag", tag, "when", when, I18N_END);
     else if (rc == DK_RETURN_RECEIVED)
-        tell(s, "kiosk.already_received", "tag", tag, "when", when, NULL);
+        tell(s, "kiosk.already_received", "tag", tag, "when", when, I18N_END);
     return rc != DK_RETURN_NONE;
 }
 
@@ -669,13 +669,13 @@ static bool recycled(struct dk_session *s, const char *tag)
 
     if (rc < 0) {
         log_error("cannot check whether %s was recycled: %s", tag, err.msg);
-        tell(s, "kiosk.lookup_failed", NULL);
+        tell(s, "kiosk.lookup_failed", I18N_END);
         return true;
     }
     if (rc == 1) {
         log_warn("refused a drop of asset %s: recycled (manifest %lld)", tag,
                  (long long)manifest);
-        tell(s, "kiosk.recycled", "tag", tag, NULL);
+        tell(s, "kiosk.recycled", "tag", tag, I18N_END);
     }
     return rc == 1;
 }
@@ -689,11 +689,11 @@ static void device_scanned(struct dk_session *s, const struct dk_scan *scan)
     if (recycled(s, it->asset.tag))
         return;
     if (!receipt_has_room(s, it)) {
-        tell(s, "kiosk.visit_full", NULL);
+        tell(s, "kiosk.visit_full", I18N_END);
         return;
     }
     if (in_visit(s, it->asset.tag)) {
-        tell(s, "kiosk.already_in_visit", "tag", it->asset.tag, NULL);
+        tell(s, "kiosk.already_in_visit", "tag", it->asset.tag, I18N_END);
         return;
     }
     if (it->known && strcmp(it->asset.type, "desktop") == 0) {
@@ -708,11 +708,11 @@ static void device_scanned(struct dk_session *s, const struct dk_scan *scan)
         snprintf(model, sizeof(model), "%s%s%s", it->asset.make,
                  it->asset.make[0] != '\0' ? " " : "", it->asset.model);
         tell(s, "kiosk.device_found", "type", type_name(s, &it->asset), "model", model, "tag",
-             it->asset.tag, NULL);
+             it->asset.tag, I18N_END);
     } else {
-        tell(s, "kiosk.unknown_asset", "tag", it->asset.tag, NULL);
+        tell(s, "kiosk.unknown_asset", "tag", it->asset.tag, I18N_END);
     }
-    tell(s, "kiosk.charger_question", NULL);
+    tell(s, "kiosk.charger_question", I18N_END);
     s->state = ST_CHARGER;
 }
 
@@ -726,14 +726,14 @@ static void charger_answered(struct dk_session *s, bool yes)
     n = returns_in_visit(s);
     tell(s, n == 1 ? "kiosk.added.one" : "kiosk.added.other", "tag", s->pending.asset.tag,
          "charger", i18n_text(words(s), yes ? "kiosk.charger_yes" : "kiosk.charger_no"),
-         "count", num(count, sizeof(count), (long long)n), NULL);
+         "count", num(count, sizeof(count), (long long)n), I18N_END);
     ask_next(s);
 }
 
 static void ask_identity(struct dk_session *s)
 {
     s->state = ST_IDENTITY;
-    tell(s, "kiosk.identity_question", NULL);
+    tell(s, "kiosk.identity_question", I18N_END);
 }
 
 static void identity_given(struct dk_session *s, const struct dk_scan *scan)
@@ -748,19 +748,19 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan)
         return;
     }
     if (scan->kind == DK_SCAN_SERIAL || scan->kind == DK_SCAN_IMEI) {
-        tell(s, "kiosk.identity_not_device", NULL);
+        tell(s, "kiosk.identity_not_device", I18N_END);
         return;
     }
     rc = inventory_find_staff(s->deps.store, scan->text, &s->who, &err);
     if (rc == DK_EINPUT) {
         log_warn("%s", err.msg);
-        tell(s, "kiosk.identity_email_shared", NULL);
+        tell(s, "kiosk.identity_email_shared", I18N_END);
         return;
     }
     if (rc != 0) {
         if (rc != DK_ENOTFOUND)
             log_error("cannot look up staff: %s", err.msg);
-        tell(s, "kiosk.identity_not_found", NULL);
+        tell(s, "kiosk.identity_not_found", I18N_END);
         return;
     }
     s->identified = true;
@@ -769,7 +769,7 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan)
         return;
     }
     s->state = ST_EMAIL;
-    tell(s, "kiosk.email_question", NULL);
+    tell(s, "kiosk.email_question", I18N_END);
 }
 
 static void email_answered(struct dk_session *s, bool yes)
@@ -779,7 +779,7 @@ static void email_answered(struct dk_session *s, bool yes)
     if (yes && s->who.leader_email[0] != '\0' &&
         strcasecmp(s->who.leader_email, s->who.email) != 0) {
         s->state = ST_LEADER;
-        tell(s, "kiosk.leader_question", NULL);
+        tell(s, "kiosk.leader_question", I18N_END);
         return;
     }
     ask_print(s);
@@ -788,14 +788,14 @@ static void email_answered(struct dk_session *s, bool yes)
 static void cancel(struct dk_session *s)
 {
     if (s->state == ST_CHARGER) {
-        tell(s, "kiosk.removed", "tag", s->pending.asset.tag, NULL);
+        tell(s, "kiosk.removed", "tag", s->pending.asset.tag, I18N_END);
         if (s->n_items > 0)
             ask_next(s);
         else
             session_start(s);
         return;
     }
-    tell(s, "kiosk.cancelled", NULL);
+    tell(s, "kiosk.cancelled", I18N_END);
     session_start(s);
 }
 
@@ -817,13 +817,13 @@ static void on_device_step(struct dk_session *s, const struct dk_scan *scan)
         device_scanned(s, scan);
     } else if (scan->kind == DK_SCAN_CONTROL && scan->control == DK_CTRL_DONE) {
         if (s->n_items == 0)
-            tell(s, "kiosk.nothing_scanned", NULL);
+            tell(s, "kiosk.nothing_scanned", I18N_END);
         else
             ask_identity(s);
     } else if (scan->kind == DK_SCAN_BADGE) {
-        tell(s, "kiosk.badge_too_early", NULL);
+        tell(s, "kiosk.badge_too_early", I18N_END);
     } else {
-        tell(s, s->n_items > 0 ? "kiosk.scan_device_or_done" : "kiosk.scan_device", NULL);
+        tell(s, s->n_items > 0 ? "kiosk.scan_device_or_done" : "kiosk.scan_device", I18N_END);
     }
 }
 
@@ -842,7 +842,7 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan)
         if (is_yes_no(scan))
             charger_answered(s, scan->control == DK_CTRL_YES);
         else
-            tell(s, "kiosk.charger_reminder", "tag", s->pending.asset.tag, NULL);
+            tell(s, "kiosk.charger_reminder", "tag", s->pending.asset.tag, I18N_END);
         break;
     case ST_IDENTITY:
         identity_given(s, scan);
@@ -851,14 +851,14 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan)
         if (is_yes_no(scan))
             email_answered(s, scan->control == DK_CTRL_YES);
         else
-            tell(s, "kiosk.email_reminder", NULL);
+            tell(s, "kiosk.email_reminder", I18N_END);
         break;
     case ST_LEADER:
         if (is_yes_no(scan)) {
             s->copy_leader = scan->control == DK_CTRL_YES;
             ask_print(s);
         } else {
-            tell(s, "kiosk.leader_reminder", NULL);
+            tell(s, "kiosk.leader_reminder", I18N_END);
         }
         break;
     case ST_PRINT:
@@ -866,7 +866,7 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan)
             s->print_me = scan->control == DK_CTRL_YES;
             finish(s);
         } else {
-            tell(s, "kiosk.print_reminder", NULL);
+            tell(s, "kiosk.print_reminder", I18N_END);
         }
         break;
     }
@@ -898,8 +898,8 @@ static bool switch_language(struct dk_session *s, const char *text, size_t len)
     i18n_free(s->visit_cat);
     s->visit_cat = cat;
     log_info("visit language: %s", code);
-    tell(s, "kiosk.language_set", "language", i18n_text(cat, "language.name"), NULL);
-    tell(s, "kiosk.ready", NULL);
+    tell(s, "kiosk.language_set", "language", i18n_text(cat, "language.name"), I18N_END);
+    tell(s, "kiosk.ready", I18N_END);
     return true;
 }
 
@@ -911,7 +911,7 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
     s->last_input = now;
     if (overflow) {
         log_warn("scanner %s: refused a scan longer than the scanner buffer", source);
-        tell(s, "kiosk.scan_too_long", NULL);
+        tell(s, "kiosk.scan_too_long", I18N_END);
         return;
     }
     if (s->state == ST_START && switch_language(s, text, len))
@@ -919,7 +919,7 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
     scan_classify_from(s->deps.rules, text, len, symbology, &scan);
     if (scan.kind == DK_SCAN_INVALID) {
         log_info("scanner %s: refused a scan: %s", source, scan.reason);
-        tell(s, "kiosk.scan_refused", "reason", scan.reason, NULL);
+        tell(s, "kiosk.scan_refused", "reason", scan.reason, I18N_END);
         return;
     }
     log_debug("scanner %s: %s", source, scan.text);
@@ -948,7 +948,7 @@ void session_flush(struct dk_session *s)
     if (s->n_items == 0)
         return;
     fputc('\n', s->deps.out);
-    tell(s, "kiosk.stopping", NULL);
+    tell(s, "kiosk.stopping", I18N_END);
     s->identified = false;
     s->email_me = false;
     s->copy_leader = false;
@@ -964,7 +964,7 @@ void session_tick(struct dk_session *s, time_t now)
 
     fputc('\n', s->deps.out);
     tell(s, "kiosk.idle", "seconds", num(seconds, sizeof(seconds), s->deps.cfg->idle_timeout),
-         NULL);
+         I18N_END);
     if (s->n_items == 0) {
         session_start(s);
         return;
@@ -975,6 +975,6 @@ void session_tick(struct dk_session *s, time_t now)
     s->email_me = false;
     s->copy_leader = false;
     s->print_me = false;
-    tell(s, "kiosk.recording_anonymous", NULL);
+    tell(s, "kiosk.recording_anonymous", I18N_END);
     finish(s);
 }

@@ -285,6 +285,7 @@ static void test_config_reads_printer_language_and_digest(void **state)
     assert_string_equal(cfg.printers[0].model, "tm-t20");
     assert_int_equal(cfg.printers[0].qr, DK_QR_RASTER);
     assert_int_equal(cfg.printers[0].timeout_ms, 3000);
+    assert_int_equal(cfg.printers[0].recheck_seconds, 30);
     assert_true(cfg.digest);
     assert_int_equal(cfg.digest_minute, 16 * 60 + 45);
     assert_string_equal(cfg.ticket_subject, "KACE reimage {tag}");
