@@ -10,6 +10,7 @@ import email
 import email.policy
 import os
 import re
+import time
 import unittest
 import zoneinfo
 
@@ -169,16 +170,26 @@ class DaemonDigestTest(DigestTest):
     # it starts.
     extra = "digest = yes\ndigest_time = 00:00\n"
 
+    def wait_for_log(self, kiosk, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while text not in kiosk.log():
+            if time.monotonic() > deadline:
+                raise AssertionError("daemon never logged %r; log:\n%s" % (text, kiosk.log()))
+            time.sleep(0.05)
+
     def test_daemon_queues_and_sends_the_digest_at_start_once_time_has_passed(self):
+        day = local_today()
         kiosk = self.start_kiosk()
         # Started with no returns yet: nothing to queue, nothing recorded.
+        # The mail thread's first round must be over before the returns, or
+        # it would rightly send a digest of the first of them.
+        self.wait_for_log(kiosk, "leaders' digests for %s: 0 queued" % day)
         self.make_returns(kiosk)
         kiosk.stop()
         self.assertEqual(self.smtp.messages(), [])
         self.assertEqual(self.site.query("SELECT count(*) FROM digests"), [(0,)])
 
         # A restart: the day's time has passed and no digest was recorded.
-        day = local_today()
         kiosk = self.start_kiosk()
         (eml, env), = self.smtp.wait_for(1)
         self.assert_finance_digest(eml, env, day)
