@@ -26,6 +26,15 @@
 #define DOMAIN_MAX 255
 #define ADDRESS_MAX 254
 
+/* The longest run of header text without a space that is accepted.  RFC
+ * 2047 section 2 allows an encoded word 75 characters, and RFC 5322
+ * section 2.1.1 asks for lines of at most 78.  GMime 3.2 folds header text
+ * only at spaces and does not split one long word into several encoded
+ * words, so a longer word would make a longer line: 40 bytes of UTF-8 is
+ * 56 characters of base64, which fits with "=?UTF-8?B?", "?=" and the
+ * field name (checked for every script in tests/unit/test_mail.c). */
+#define HEADER_WORD_MAX 40
+
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
 static void gmime_start(void)
@@ -80,15 +89,34 @@ bool mail_address_ok(const char *addr)
 }
 
 /* Header text may be any UTF-8 but no control character: CR or LF would
- * let the value start a new header (header injection), and the others have
- * no business in a subject or a name. */
+ * let the value start a new header (header injection), and the others
+ * (C0, DEL, and C1 such as U+0085 NEL, UTF-8 C2 80 to C2 9F) have no
+ * business in a subject or a name. */
 static bool header_text_ok(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
         if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
             return false;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return false;
     }
     return g_utf8_validate(s, -1, NULL);
+}
+
+/* Length in bytes of the longest run of s without a space or tab. */
+static size_t longest_word(const char *s)
+{
+    size_t longest = 0;
+
+    while (*s != '\0') {
+        size_t n = strcspn(s, " \t");
+
+        if (n > longest)
+            longest = n;
+        s += n;
+        s += strspn(s, " \t");
+    }
+    return longest;
 }
 
 /* Message-ID and Content-ID values (RFC 5322 section 3.6.4): printable
@@ -128,6 +156,11 @@ static int check_text(const char *field, const char *s, bool header,
             err, DK_EINPUT,
             "mail: the %s holds CR, LF, a control character or invalid UTF-8",
             field);
+    if (header && longest_word(s) > HEADER_WORD_MAX)
+        return dk_error_set(
+            err, DK_EINPUT,
+            "mail: the %s has a word over %d bytes long (no room in a 78-column line)",
+            field, HEADER_WORD_MAX);
     if (!header && !g_utf8_validate(s, -1, NULL))
         return dk_error_set(err, DK_EINPUT, "mail: the %s is not valid UTF-8",
                             field);

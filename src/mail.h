@@ -43,10 +43,13 @@ bool mail_address_ok(const char *addr);
 
 /* Compose the message as RFC 5322 bytes with CRLF line ends.  *mime is
  * malloc'd and NUL-terminated (the caller frees), *len its length without
- * the NUL.  DK_EINPUT, with the offending field named in err, when an
+ * the NUL.  Header text (subject, display name) may be any UTF-8: it is
+ * RFC 2047 encoded and folded at spaces into lines of at most 78
+ * characters.  DK_EINPUT, with the offending field named in err, when an
  * address is malformed, a header value holds CR, LF or another control
- * character, a text is not UTF-8, or a required field (from, to, subject,
- * text, message_id; png_cid with png) is missing.  -ENOMEM when memory
+ * character (C1 included) or a word of more than 40 bytes without a space
+ * (which could not be folded), a text is not UTF-8, or a required field
+ * (from, to, subject, text, message_id; png_cid with png) is missing.  -ENOMEM when memory
  * runs out.  Calls mail_init itself if nobody has. */
 int mail_compose(const struct dk_mail *m, char **mime, size_t *len,
                  struct dk_error *err);
