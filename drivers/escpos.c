@@ -1,5 +1,7 @@
 #include "escpos.h"
 
+#include "receipt.h"
+
 #include <errno.h>
 #include <iconv.h>
 #include <limits.h>
@@ -286,26 +288,7 @@ static int put_devices(struct obuf *b, iconv_t cd, const struct dk_slip *slip, s
 
 static int qr_encode(const struct dk_slip *slip, QRcode **qr, struct dk_error *err)
 {
-    size_t len = slip->payload_len;
-
-    *qr = NULL;
-    if (len == 0)
-        return dk_error_set(err, DK_EINPUT, "cannot print a receipt QR code: empty payload");
-    if (len > INT_MAX)
-        return dk_error_set(err, DK_EINPUT,
-                            "receipt payload of %zu bytes does not fit one QR code "
-                            "(2331 bytes at most)", len);
-    /* 8-bit mode at level M, as receipt_qr_png: the bytes stay exactly as
-     * signed (the text modes would reinterpret them). */
-    *qr = QRcode_encodeData((int)len, slip->payload, 0, QR_ECLEVEL_M);
-    if (*qr == NULL) {
-        if (errno == ERANGE)
-            return dk_error_set(err, DK_EINPUT,
-                                "receipt payload of %zu bytes does not fit one QR code "
-                                "(2331 bytes at most)", len);
-        return dk_error_set(err, -errno, "cannot encode receipt QR code: %s", strerror(errno));
-    }
-    return 0;
+    return receipt_qr_encode(slip->payload, slip->payload_len, qr, err);
 }
 
 /* GS ( k pL pH cn fn [params]: cn 49 is QR Code; the length counts cn, fn

@@ -1,5 +1,7 @@
 #include "slip_image.h"
 
+#include "receipt.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <pango/pangocairo.h>
@@ -99,26 +101,7 @@ static void lay_out(cairo_t *cr, const struct dk_slip *slip, int width_px, struc
 
 static int qr_encode(const struct dk_slip *slip, QRcode **qr, struct dk_error *err)
 {
-    size_t len = slip->payload_len;
-
-    *qr = NULL;
-    if (len == 0)
-        return dk_error_set(err, DK_EINPUT, "cannot draw a receipt QR code: empty payload");
-    if (len > INT_MAX)
-        return dk_error_set(err, DK_EINPUT,
-                            "receipt payload of %zu bytes does not fit one QR code "
-                            "(2331 bytes at most)", len);
-    /* 8-bit mode at level M, as receipt_qr_png: the bytes exactly as
-     * signed. */
-    *qr = QRcode_encodeData((int)len, slip->payload, 0, QR_ECLEVEL_M);
-    if (*qr == NULL) {
-        if (errno == ERANGE)
-            return dk_error_set(err, DK_EINPUT,
-                                "receipt payload of %zu bytes does not fit one QR code "
-                                "(2331 bytes at most)", len);
-        return dk_error_set(err, -errno, "cannot encode receipt QR code: %s", strerror(errno));
-    }
-    return 0;
+    return receipt_qr_encode(slip->payload, slip->payload_len, qr, err);
 }
 
 /* Dark modules as filled squares of module pixels, the symbol's top-left

@@ -2,6 +2,7 @@
 
 #include "disposition.h"
 #include "mail.h"
+#include "notice_digest.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -552,6 +553,20 @@ static bool parse_starttls(enum dk_starttls *t, const char *value)
     return true;
 }
 
+/* The service desk routes tickets by their subject, so a mistyped
+ * placeholder stops the programs here rather than reaching it. */
+static int ticket_subject_key(struct load_ctx *ctx, const char *value)
+{
+    struct dk_config *c = ctx->cfg;
+    char why[160];
+
+    if (value[0] == '\0' || !set_text(c->ticket_subject, sizeof(c->ticket_subject), value))
+        return fail(ctx, "bad value '%s' for ticket_subject", value);
+    if (!notice_ticket_subject_check(value, why, sizeof(why)))
+        return fail(ctx, "ticket_subject: %s", why);
+    return 1;
+}
+
 static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
 {
     struct dk_config *c = ctx->cfg;
@@ -582,8 +597,7 @@ static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
     else if (strcmp(key, "service_desk") == 0)
         ok = set_address(c->service_desk, sizeof(c->service_desk), value);
     else if (strcmp(key, "ticket_subject") == 0)
-        ok = set_text(c->ticket_subject, sizeof(c->ticket_subject), value) &&
-             value[0] != '\0';
+        return ticket_subject_key(ctx, value);
     else if (strcmp(key, "digest") == 0)
         ok = set_bool(&c->digest, value);
     else if (strcmp(key, "digest_time") == 0)

@@ -670,27 +670,34 @@ int receipt_load_public(const char *path, unsigned char pk[crypto_sign_PUBLICKEY
 
 /* ---- QR codes --------------------------------------------------------- */
 
-static int qr_encode(const char *payload, QRcode **qr, struct dk_error *err)
+int receipt_qr_encode(const unsigned char *payload, size_t len, QRcode **qr,
+                      struct dk_error *err)
 {
-    size_t len = payload != NULL ? strlen(payload) : 0;
-
     *qr = NULL;
     if (len == 0)
-        return dk_error_set(err, DK_EINPUT, "nothing to put in a QR code");
+        return dk_error_set(err, DK_EINPUT, "receipt payload is empty: nothing to put in a "
+                            "QR code");
     if (len > INT_MAX)
-        return dk_error_set(err, DK_EINPUT, "payload of %zu bytes is too large for a QR code",
-                            len);
+        return dk_error_set(err, DK_EINPUT,
+                            "receipt payload of %zu bytes does not fit one QR code "
+                            "(2331 bytes at most)", len);
     /* 8-bit mode keeps the bytes exactly as given; the text modes would
      * reinterpret them (Kanji mode assumes Shift JIS). */
-    *qr = QRcode_encodeData((int)len, (const unsigned char *)payload, 0, QR_ECLEVEL_M);
+    *qr = QRcode_encodeData((int)len, payload, 0, QR_ECLEVEL_M);
     if (*qr == NULL) {
         if (errno == ERANGE)
             return dk_error_set(err, DK_EINPUT,
-                                "payload of %zu bytes does not fit one QR code (2331 at most)",
-                                len);
-        return dk_error_set(err, -errno, "cannot encode QR code: %s", strerror(errno));
+                                "receipt payload of %zu bytes does not fit one QR code "
+                                "(2331 bytes at most)", len);
+        return dk_error_set(err, -errno, "cannot encode receipt QR code: %s", strerror(errno));
     }
     return 0;
+}
+
+static int qr_encode(const char *payload, QRcode **qr, struct dk_error *err)
+{
+    return receipt_qr_encode((const unsigned char *)payload,
+                             payload != NULL ? strlen(payload) : 0, qr, err);
 }
 
 static bool qr_dark(const QRcode *qr, int row, int col)

@@ -29,6 +29,7 @@
 
 #include "error.h"
 
+#include <qrencode.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,6 +102,14 @@ int receipt_load_secret(const char *path, unsigned char sk[crypto_sign_SECRETKEY
                         struct dk_error *err);
 int receipt_load_public(const char *path, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
                         struct dk_error *err);
+
+/* Encode len bytes of payload byte-exact (8-bit mode, level M: the text
+ * modes would reinterpret them) as a QR code, the one encoding every
+ * receipt image and slip uses.  0 with *qr set (free with QRcode_free);
+ * DK_EINPUT when the payload is empty or longer than one QR code holds
+ * (2331 bytes); -errno when libqrencode fails otherwise. */
+int receipt_qr_encode(const unsigned char *payload, size_t len, QRcode **qr,
+                      struct dk_error *err);
 
 /* Encode payload byte-exact (8-bit mode, level M) as a QR code and write it
  * as a 1-bit grey PNG, 6 pixels a module with a 4-module quiet zone, into

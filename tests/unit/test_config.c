@@ -329,6 +329,9 @@ static void test_config_refuses_bad_language_and_digest_time(void **state)
     assert_refused("[mail]\ndigest_time = 24:00\n", 2, "bad value '24:00' for digest_time");
     assert_refused("[mail]\ndigest_time = 5pm\n", 2, "bad value '5pm' for digest_time");
     assert_refused("[receipt]\nprint = sometimes\n", 2, "bad value 'sometimes' for print");
+    assert_refused("[mail]\nticket_subject = Reimage {tag} in {room}\n", 2,
+                   "ticket_subject: unknown placeholder {room}: use {tag}, {serial}, {model}, "
+                   "{site}, {site_name}, {kiosk} or {staff_id}");
 }
 
 static void test_config_refuses_a_directory(void **state)

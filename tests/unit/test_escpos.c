@@ -367,7 +367,7 @@ static void test_empty_payload_refused(void **state)
     (void)state;
     assert_int_equal(escpos_slip(&s, 58, false, &out, &len, &err), DK_EINPUT);
     assert_null(out);
-    assert_string_equal(err.msg, "cannot print a receipt QR code: empty payload");
+    assert_string_equal(err.msg, "receipt payload is empty: nothing to put in a QR code");
 }
 
 static void test_other_paper_width_refused(void **state)
