@@ -88,13 +88,13 @@ struct receipt_words {
 
 static char *greeting(const struct receipt_words *w)
 {
-    return i18n_format(w->cat, "email.receipt.greeting", "name", w->name, (char *)NULL);
+    return i18n_format(w->cat, "email.receipt.greeting", "name", w->name, I18N_END);
 }
 
 static char *intro(const struct receipt_words *w)
 {
     return i18n_format(w->cat, "email.receipt.intro", "district", w->cfg->district, "site",
-                       w->cfg->site_name, "when", w->when, (char *)NULL);
+                       w->cfg->site_name, "when", w->when, I18N_END);
 }
 
 static char *device_line(const struct receipt_words *w, size_t i)
@@ -104,12 +104,12 @@ static char *device_line(const struct receipt_words *w, size_t i)
     return i18n_format(w->cat, "email.receipt.device", "tag", d->asset->tag, "model",
                        model_of(w->cat, d->asset), "charger",
                        i18n_text(w->cat, d->charger ? "email.receipt.yes" : "email.receipt.no"),
-                       (char *)NULL);
+                       I18N_END);
 }
 
 static char *footer(const struct receipt_words *w)
 {
-    return i18n_format(w->cat, "email.receipt.footer", "district", w->cfg->district, (char *)NULL);
+    return i18n_format(w->cat, "email.receipt.footer", "district", w->cfg->district, I18N_END);
 }
 
 static char *receipt_text(const struct receipt_words *w)
@@ -198,7 +198,7 @@ int notice_receipt(const struct dk_config *cfg, const struct dk_catalog *cat,
     out->subject = i18n_format(cat,
                                n == 1 ? "email.receipt.subject.one"
                                       : "email.receipt.subject.other",
-                               "id", receipt_id, "count", count, (char *)NULL);
+                               "id", receipt_id, "count", count, I18N_END);
     out->text = receipt_text(&w);
     out->html = receipt_html(&w, qr_cid);
     if (out->subject == NULL || out->text == NULL || out->html == NULL) {

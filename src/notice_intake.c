@@ -55,7 +55,7 @@ static void charger_paragraph(FILE *f, const struct dk_catalog *cat,
                                              : "email.received.not_declared"),
           f);
     fputc('\n', f);
-    put(f, i18n_format(cat, "email.received.bring_charger", "cost", cost, (char *)NULL), ok);
+    put(f, i18n_format(cat, "email.received.bring_charger", "cost", cost, I18N_END), ok);
     fputs("\n\n", f);
 }
 
@@ -64,17 +64,17 @@ static void facts(FILE *f, const struct dk_catalog *cat, const struct dk_notice_
                   bool *ok)
 {
     fputs("  ", f);
-    put(f, i18n_format(cat, "email.received.asset", "tag", r->asset->tag, (char *)NULL), ok);
+    put(f, i18n_format(cat, "email.received.asset", "tag", r->asset->tag, I18N_END), ok);
     fputs("\n  ", f);
     put(f, i18n_format(cat, "email.received.device", "model", model_or_unknown(cat, r->asset),
-                       (char *)NULL),
+                       I18N_END),
         ok);
     fputs("\n  ", f);
-    put(f, i18n_format(cat, "email.received.received", "when", r->received_when, (char *)NULL), ok);
+    put(f, i18n_format(cat, "email.received.received", "when", r->received_when, I18N_END), ok);
     fprintf(f, "\n  %s\n", charger_line(cat, r));
     if (r->receipt_id[0] != '\0') {
         fputs("  ", f);
-        put(f, i18n_format(cat, "email.received.receipt", "id", r->receipt_id, (char *)NULL), ok);
+        put(f, i18n_format(cat, "email.received.receipt", "id", r->receipt_id, I18N_END), ok);
         fputc('\n', f);
     }
 }
@@ -90,11 +90,11 @@ static char *received_text(const struct dk_config *cfg, const struct dk_catalog 
 
     if (f == NULL)
         return NULL;
-    put(f, i18n_format(cat, "email.received.greeting", "name", r->name, (char *)NULL), &ok);
+    put(f, i18n_format(cat, "email.received.greeting", "name", r->name, I18N_END), &ok);
     fputs("\n\n", f);
     put(f,
         i18n_format(cat, "email.received.intro", "district", cfg->district, "site",
-                    r->site_name, "when", r->returned_when, (char *)NULL),
+                    r->site_name, "when", r->returned_when, I18N_END),
         &ok);
     fputs("\n\n", f);
     facts(f, cat, r, &ok);
@@ -120,7 +120,7 @@ int notice_received(const struct dk_config *cfg, const struct dk_catalog *cat,
     out->subject = i18n_format(cat,
                                missing ? "email.received.subject_missing"
                                        : "email.received.subject",
-                               "tag", r->asset->tag, (char *)NULL);
+                               "tag", r->asset->tag, I18N_END);
     out->text = received_text(cfg, cat, r);
     if (out->subject == NULL || out->text == NULL) {
         notice_free(out);
