@@ -24,7 +24,7 @@ class DemoTest(unittest.TestCase):
                               capture_output=True, env=env, cwd=ROOT, timeout=120)
 
     def test_first_run_creates_site_and_reaches_ready_prompt(self):
-        proc = self.run_demo(b"100001\nYES\nDONE\nS100001\nYES\nNO\n")
+        proc = self.run_demo(b"100001\nYES\nDONE\nS100001\nYES\nYES\n")
         out = proc.stdout.decode()
         self.assertEqual(proc.returncode, 0, proc.stderr.decode())
         self.assertIn("run-demo: creating a demo site in %s" % self.dir, out)
@@ -34,6 +34,10 @@ class DemoTest(unittest.TestCase):
         self.assertIn("Received: 1 device", out)
         receipts = os.listdir(os.path.join(self.dir, "receipts"))
         self.assertEqual(len(receipts), 1)
+        self.assertIn("Print a paper receipt? YES or NO", out)
+        receipt = receipts[0][:-len(".png")]
+        self.assertEqual(sorted(os.listdir(os.path.join(self.dir, "printed"))),
+                         [receipt + ".escpos", receipt + ".png"])
         # Standard input ends right after the visit, so the kiosk stops at
         # once; the receipt email waits in the outbox for the next start.
         con = sqlite3.connect(os.path.join(self.dir, "dropkiosk.db"))
