@@ -12,7 +12,7 @@ one line once the sink listens.  --paper-out, --cover-open and --offline
 set the status answers; --silent answers nothing; --close-after N drops the
 connection (with a reset, as a printer that loses power does) once N bytes
 of slip data (bytes that are not a status request) have come on it.
-Runs until killed.  Python standard library only.
+FILE is emptied at start.  Runs until killed.  Python standard library only.
 """
 
 import argparse
@@ -93,7 +93,10 @@ class Handler(socketserver.BaseRequestHandler):
             sink.record(bytes(kept))
             if dropped:
                 # SO_LINGER with a zero timeout: close() sends a reset.
+                # Closed here, before socketserver's own shutdown could
+                # send an orderly end of file first.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
                 return
             if replies:
                 try:
@@ -132,7 +135,7 @@ def main():
         answers = OFFLINE
     if args.silent:
         answers = None
-    open(args.file, "ab").close()
+    open(args.file, "wb").close()  # a new printer records from nothing
     server = Server(("127.0.0.1", args.port), Handler)
     server.sink = Sink(args.file, answers, args.close_after)
     print(server.server_address[1], flush=True)
