@@ -71,7 +71,7 @@ static const char usage_text[] =
     "         [--from DATE] [--until DATE] [--csv] [--out FILE]\n"
     "  printer [status] [--printer NAME]\n"
     "                               ask the receipt printer's state\n"
-    "  reprint [RECEIPT-ID] --tech ID [--printer NAME]\n"
+    "  reprint [RECEIPT-ID] --tech ID [--printer NAME] [--pin-stdin]\n"
     "                               print a receipt again (default: this\n"
     "                               kiosk's last one)\n"
     "  digest [--date DATE]         queue the leaders' daily digests now\n\n"

@@ -349,6 +349,15 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
         };
 
         rc = outbox_enqueue(s->deps.store, "receipt", &m, NULL, err);
+        /* A name the mail layer cannot put in a header (an unbroken word
+         * too long to fold) must not cost the person their receipt: the
+         * address alone still reaches them. */
+        if (rc == DK_EINPUT && strstr(err->msg, "To display name") != NULL) {
+            log_warn("receipt %s: mailing without the display name: %s", c->receipt_id,
+                     err->msg);
+            m.to_name = NULL;
+            rc = outbox_enqueue(s->deps.store, "receipt", &m, NULL, err);
+        }
     }
     if (rc == 0)
         rc = audit_append(s->deps.store, c->actor, "receipt email queued", c->receipt_id,

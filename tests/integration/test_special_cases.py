@@ -361,6 +361,27 @@ class RobustnessTest(SpecialCaseTest):
         self.assertEqual(self.returns(), [("104233", "S100001", 1, 0, 0, 0)])
         self.assertEqual(self.site.query("SELECT count(*) FROM outbox"), [(0,)])
 
+    def test_name_too_long_for_a_header_still_gets_the_receipt_email(self):
+        # One unbroken word longer than a header line may hold once encoded.
+        long_name = "Maria-" + "Aparecida" * 6 + " Peña"
+        self.site.query("UPDATE staff SET name = ? WHERE id = 'S100001'", long_name)
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.type("DONE")
+        k.expect("Who is returning")
+        k.scan("S100001")
+        k.expect("Email the receipt")
+        k.type("YES")
+        k.expect("Send a copy")
+        k.type("NO")
+        k.expect("Received: 1 device")
+        k.expect("A copy will be emailed to you.")
+        self.assertEqual(self.site.query("SELECT kind, recipients FROM outbox"),
+                         [("receipt", "maria.pena@example.org")])
+        mime, = self.site.query("SELECT mime FROM outbox")[0]
+        self.assertIn(b"\r\nTo: maria.pena@example.org\r\n", mime)
+
     def test_email_shared_by_two_staff_asks_for_badge(self):
         self.site.query("UPDATE staff SET email = 'maria.pena@example.org' "
                         "WHERE id = 'S100004'")

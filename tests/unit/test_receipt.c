@@ -697,7 +697,8 @@ static void test_qr_png_refuses_payload_too_large(void **state)
     text[3000] = '\0';
     assert_int_equal(receipt_qr_png(text, &png, &len, &err), DK_EINPUT);
     assert_null(png);
-    assert_string_equal(err.msg, "receipt payload of 3000 bytes does not fit one QR code (2331 bytes at most)");
+    assert_string_equal(err.msg, "receipt payload of 3000 bytes does not fit one QR code "
+                                 "(2331 bytes at most)");
     free(text);
 }
 
