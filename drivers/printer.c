@@ -8,11 +8,14 @@
 #include "slip_image.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-static const char *kind_name(enum dk_printer_kind kind)
+const char *printer_kind_name(enum dk_printer_kind kind)
 {
     switch (kind) {
     case DK_PRINTER_USB:
@@ -107,7 +110,7 @@ int printer_open(const struct dk_printer_config *pc, struct dk_printer **out,
         free(p);
         return rc;
     }
-    log_debug("printer %s: opened (type %s, %s QR code)", p->label, kind_name(pc->kind),
+    log_debug("printer %s: opened (type %s, %s QR code)", p->label, printer_kind_name(pc->kind),
               p->native_qr ? "native" : "raster");
     *out = p;
     return 0;
@@ -187,4 +190,58 @@ int printer_slip_png(const struct dk_printer *p, const struct dk_slip *slip,
     int width = p->cfg->width_mm == 58 ? ESCPOS_DOTS_58MM : ESCPOS_DOTS_80MM;
 
     return slip_image_png(slip, width, png, len, err);
+}
+
+long long printer_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int printer_wait_fd(int fd, short events, int timeout_ms)
+{
+    long long deadline = printer_now_ms() + timeout_ms;
+    struct pollfd pfd = {.fd = fd, .events = events};
+
+    for (;;) {
+        long long left = deadline - printer_now_ms();
+        int n = poll(&pfd, 1, left > 0 ? (int)left : 0);
+
+        /* An error or hang-up shows in the read or write that follows. */
+        if (n > 0)
+            return 1;
+        if (n == 0)
+            return -ETIMEDOUT;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+void printer_drain(int fd)
+{
+    unsigned char junk[256];
+
+    while (read(fd, junk, sizeof(junk)) > 0)
+        ;
+}
+
+int printer_read_reply(int fd, int timeout_ms, int eof_error)
+{
+    for (;;) {
+        unsigned char reply;
+        ssize_t n;
+        int rc = printer_wait_fd(fd, POLLIN, timeout_ms);
+
+        if (rc < 0)
+            return rc;
+        n = read(fd, &reply, 1);
+        if (n == 1)
+            return reply;
+        if (n == 0)
+            return eof_error;
+        if (errno != EINTR && errno != EAGAIN)
+            return -errno;
+    }
 }

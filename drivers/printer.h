@@ -84,6 +84,9 @@ int printer_print(struct dk_printer *p, const struct dk_slip *slip, struct dk_er
 /* Close and free; accepts NULL. */
 void printer_close(struct dk_printer *p);
 
+/* The config's name of a back end: "usb", "usblp", "tcp", "cups", "file". */
+const char *printer_kind_name(enum dk_printer_kind kind);
+
 /* "ready", "paper out", "cover open", "offline", "not answering". */
 const char *printer_state_name(enum dk_printer_state state);
 

@@ -58,4 +58,24 @@ int printer_escpos_render(const struct dk_printer *p, const struct dk_slip *slip
 int printer_slip_png(const struct dk_printer *p, const struct dk_slip *slip,
                      unsigned char **png, size_t *len, struct dk_error *err);
 
+/* Helpers for the back ends that speak ESC/POS over a file descriptor
+ * opened non-blocking (tcp, usblp). */
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long long printer_now_ms(void);
+
+/* poll fd for events within timeout_ms, going on after EINTR with the
+ * time left.  1 when ready, -ETIMEDOUT, or -errno. */
+int printer_wait_fd(int fd, short events, int timeout_ms);
+
+/* Throw away bytes that came unasked (a late answer to an earlier
+ * question, or a printer's automatic status), so that the next byte read
+ * answers the next question. */
+void printer_drain(int fd);
+
+/* The one-byte answer to a status question, waited for up to timeout_ms:
+ * the byte (0-255), -ETIMEDOUT, eof_error when the printer closed, or
+ * -errno. */
+int printer_read_reply(int fd, int timeout_ms, int eof_error);
+
 #endif

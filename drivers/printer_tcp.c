@@ -35,39 +35,13 @@
  * a few kilobytes (Linux doubles the value asked for); big enough that a
  * slip goes out in a handful of writes. */
 #define SEND_BUFFER 4096
-#define DRAIN_MAX 256 /* stale bytes thrown away before a status question */
+#define DRAIN_MAX 256 /* what wait_close reads at a time while the printer closes */
 
 struct tcp_printer {
     int fd;
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* poll fd for events within timeout_ms, going on after EINTR with the time
- * left.  1 when ready, -ETIMEDOUT, or -errno. */
-static int wait_fd(int fd, short events, int timeout_ms)
-{
-    long long deadline = now_ms() + timeout_ms;
-    struct pollfd pfd = {.fd = fd, .events = events};
-
-    for (;;) {
-        long long left = deadline - now_ms();
-        int n = poll(&pfd, 1, left > 0 ? (int)left : 0);
-
-        if (n > 0)
-            return 1;
-        if (n == 0)
-            return -ETIMEDOUT;
-        if (errno != EINTR)
-            return -errno;
-    }
-}
 
 static int connect_one(const struct addrinfo *ai, int timeout_ms)
 {
@@ -85,7 +59,7 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
         return fd;
-    rc = errno == EINPROGRESS ? wait_fd(fd, POLLOUT, timeout_ms) : -errno;
+    rc = errno == EINPROGRESS ? printer_wait_fd(fd, POLLOUT, timeout_ms) : -errno;
     if (rc == 1)
         rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 ? -errno : -soerr;
     if (rc == 0)
@@ -140,7 +114,7 @@ static int send_all(int fd, const unsigned char *buf, size_t len, int timeout_ms
             continue;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int rc = wait_fd(fd, POLLOUT, timeout_ms);
+        int rc = printer_wait_fd(fd, POLLOUT, timeout_ms);
 
         if (rc < 0)
             return rc;
@@ -148,42 +122,18 @@ static int send_all(int fd, const unsigned char *buf, size_t len, int timeout_ms
     return 0;
 }
 
-/* Throw away bytes that came unasked (a late answer to an earlier
- * question, or a printer's automatic status), so that the next byte read
- * answers the next question. */
-static void drain(int fd)
-{
-    unsigned char junk[DRAIN_MAX];
-
-    while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-        ;
-}
 
 static int tcp_ask(struct dk_printer *p, const unsigned char q[3])
 {
     struct tcp_printer *t = p->impl;
-    unsigned char reply;
     size_t sent;
     int rc;
 
-    drain(t->fd);
+    printer_drain(t->fd);
     rc = send_all(t->fd, q, 3, p->cfg->timeout_ms, &sent);
     if (rc != 0)
         return rc;
-    for (;;) {
-        ssize_t n;
-
-        rc = wait_fd(t->fd, POLLIN, p->cfg->timeout_ms);
-        if (rc < 0)
-            return rc;
-        n = recv(t->fd, &reply, 1, MSG_DONTWAIT);
-        if (n == 1)
-            return reply;
-        if (n == 0)
-            return -ECONNRESET;
-        if (errno != EINTR && errno != EAGAIN)
-            return -errno;
-    }
+    return printer_read_reply(t->fd, p->cfg->timeout_ms, -ECONNRESET);
 }
 
 static int tcp_query(struct dk_printer *p, enum dk_printer_state *state)
@@ -197,15 +147,15 @@ static int tcp_query(struct dk_printer *p, enum dk_printer_state *state)
  * open; -ECONNRESET (or another -errno) when it dropped unread data. */
 static int wait_close(int fd, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = printer_now_ms() + timeout_ms;
     unsigned char junk[DRAIN_MAX];
 
     /* A reset that came first leaves nothing to shut. */
     if (shutdown(fd, SHUT_WR) != 0)
         return errno == ENOTCONN ? -ECONNRESET : -errno;
     for (;;) {
-        long long left = deadline - now_ms();
-        int rc = wait_fd(fd, POLLIN, left > 0 ? (int)left : 0);
+        long long left = deadline - printer_now_ms();
+        int rc = printer_wait_fd(fd, POLLIN, left > 0 ? (int)left : 0);
         ssize_t n;
 
         /* A printer that keeps the connection open after the slip has

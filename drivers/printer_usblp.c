@@ -20,40 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DRAIN_MAX 256 /* stale bytes thrown away before a status question */
 
 struct usblp_printer {
     int fd;
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* poll fd for events within timeout_ms, going on after EINTR with the time
- * left.  1 when ready, -ETIMEDOUT, or -errno. */
-static int wait_fd(int fd, short events, int timeout_ms)
-{
-    long long deadline = now_ms() + timeout_ms;
-    struct pollfd pfd = {.fd = fd, .events = events};
-
-    for (;;) {
-        long long left = deadline - now_ms();
-        int n = poll(&pfd, 1, left > 0 ? (int)left : 0);
-
-        /* An error or hang-up shows in the read or write that follows. */
-        if (n > 0)
-            return 1;
-        if (n == 0)
-            return -ETIMEDOUT;
-        if (errno != EINTR)
-            return -errno;
-    }
-}
 
 static int write_all(int fd, const unsigned char *buf, size_t len, int timeout_ms,
                      size_t *done)
@@ -71,46 +43,25 @@ static int write_all(int fd, const unsigned char *buf, size_t len, int timeout_m
             continue;
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
             return n == 0 ? -EIO : -errno;
-        rc = wait_fd(fd, POLLOUT, timeout_ms);
+        rc = printer_wait_fd(fd, POLLOUT, timeout_ms);
         if (rc < 0)
             return rc;
     }
     return 0;
 }
 
-static void drain(int fd)
-{
-    unsigned char junk[DRAIN_MAX];
-
-    while (read(fd, junk, sizeof(junk)) > 0)
-        ;
-}
 
 static int usblp_ask(struct dk_printer *p, const unsigned char q[3])
 {
     struct usblp_printer *u = p->impl;
-    unsigned char reply;
     size_t done;
     int rc;
 
-    drain(u->fd);
+    printer_drain(u->fd);
     rc = write_all(u->fd, q, 3, p->cfg->timeout_ms, &done);
     if (rc != 0)
         return rc;
-    for (;;) {
-        ssize_t n;
-
-        rc = wait_fd(u->fd, POLLIN, p->cfg->timeout_ms);
-        if (rc < 0)
-            return rc;
-        n = read(u->fd, &reply, 1);
-        if (n == 1)
-            return reply;
-        if (n == 0)
-            return -EIO;
-        if (errno != EINTR && errno != EAGAIN)
-            return -errno;
-    }
+    return printer_read_reply(u->fd, p->cfg->timeout_ms, -EIO);
 }
 
 static int usblp_query(struct dk_printer *p, enum dk_printer_state *state)

@@ -18,6 +18,8 @@
  * shows a technician tried and why nothing came out. */
 #include "ctl.h"
 
+#include "receipt_printer.h"
+
 #include "audit.h"
 #include "printer.h"
 #include "slip.h"
@@ -27,22 +29,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *type_name(enum dk_printer_kind kind)
-{
-    switch (kind) {
-    case DK_PRINTER_USB:
-        return "usb";
-    case DK_PRINTER_USBLP:
-        return "usblp";
-    case DK_PRINTER_TCP:
-        return "tcp";
-    case DK_PRINTER_CUPS:
-        return "cups";
-    case DK_PRINTER_FILE:
-        return "file";
-    }
-    return "unknown";
-}
 
 /* The printer --printer names, else the first.  NULL with the reason
  * printed (exit 2). */
@@ -102,7 +88,7 @@ int ctl_printer(struct dk_ctl *c)
     printer_close(p);
     if (err.msg[0] != '\0')
         fprintf(stderr, "dropkioskctl: %s\n", err.msg);
-    printf("printer %s (type %s): %s\n", pc->name, type_name(pc->kind),
+    printf("printer %s (type %s): %s\n", pc->name, printer_kind_name(pc->kind),
            printer_state_name(state));
     return state == DK_PRINTER_READY ? 0 : 1;
 }
@@ -115,42 +101,18 @@ int ctl_printer(struct dk_ctl *c)
 static int record(struct dk_store *store, const char *receipt_id, const char *printer,
                   const char *tech_id, const char *reason, struct dk_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    char now[32], actor[32], details[DK_ERROR_MAX + 96];
-    int rc;
+    char actor[32];
+    struct dk_print_attempt a = {
+        .receipt_id = receipt_id,
+        .printer = printer,
+        .actor = tech_id,
+        .audit_actor = actor,
+        .reprint = true,
+        .reason = reason,
+    };
 
-    store_utc_now(now, sizeof(now));
     snprintf(actor, sizeof(actor), "tech:%s", tech_id);
-    snprintf(details, sizeof(details), "printer=%s%s%s", printer, reason ? " reason=" : "",
-             reason ? reason : "");
-    rc = store_begin(store, err);
-    if (rc != 0)
-        return rc;
-    rc = store_prepare(store,
-                       "INSERT INTO prints (receipt_id, printer, at, actor, outcome, reason) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
-                       &st, err);
-    if (rc == 0) {
-        sqlite3_bind_text(st, 1, receipt_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, printer, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, tech_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, reason == NULL ? "printed" : "failed", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, reason == NULL ? "" : reason, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = dk_error_set(err, DK_EDB, "cannot record the reprint of %s: %s", receipt_id,
-                              sqlite3_errmsg(store->db));
-        sqlite3_finalize(st);
-    }
-    if (rc == 0)
-        rc = audit_append(store, actor,
-                          reason == NULL ? "receipt reprinted" : "receipt reprint failed",
-                          receipt_id, details, err);
-    if (rc == 0)
-        rc = store_commit(store, err);
-    if (rc != 0)
-        store_rollback(store);
-    return rc;
+    return receipt_printer_record(store, &a, err);
 }
 
 /* Ask, then print.  0, or 3 with why in reason (for the record) and the

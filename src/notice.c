@@ -16,9 +16,7 @@ void notice_free(struct dk_notice *n)
     n->subject = n->text = n->html = NULL;
 }
 
-/* Values come from scans and imports, so they are written into HTML as
- * text, never as markup. */
-static void put_html(FILE *f, const char *s)
+void notice_put_html(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
         switch (*s) {
@@ -58,7 +56,7 @@ static void put_text(FILE *f, char *text, bool html, bool *ok)
         return;
     }
     if (html)
-        put_html(f, text);
+        notice_put_html(f, text);
     else
         fputs(text, f);
     free(text);
@@ -150,7 +148,7 @@ static char *receipt_html(const struct receipt_words *w, const char *cid)
     /* The lang attribute lets a screen reader speak the mail in its own
      * language. */
     fputs("<!DOCTYPE html>\n<html lang=\"", f);
-    put_html(f, i18n_lang(w->cat));
+    notice_put_html(f, i18n_lang(w->cat));
     fputs("\"><body>\n<p>", f);
     put_text(f, greeting(w), true, &ok);
     fputs("</p>\n<p>", f);
@@ -162,15 +160,15 @@ static char *receipt_html(const struct receipt_words *w, const char *cid)
         fputs("</li>\n", f);
     }
     fputs("</ul>\n<p>", f);
-    put_html(f, i18n_text(w->cat, "email.receipt.receipt_label"));
+    notice_put_html(f, i18n_text(w->cat, "email.receipt.receipt_label"));
     fputs(" <strong>", f);
-    put_html(f, w->receipt_id);
+    notice_put_html(f, w->receipt_id);
     fputs("</strong></p>\n<p><img src=\"cid:", f);
-    put_html(f, cid);
+    notice_put_html(f, cid);
     fputs("\" alt=\"", f);
-    put_html(f, i18n_text(w->cat, "email.receipt.qr_alt"));
+    notice_put_html(f, i18n_text(w->cat, "email.receipt.qr_alt"));
     fputs("\"></p>\n<p>", f);
-    put_html(f, i18n_text(w->cat, "email.receipt.pending"));
+    notice_put_html(f, i18n_text(w->cat, "email.receipt.pending"));
     fputs("</p>\n<p>", f);
     put_text(f, footer(w), true, &ok);
     fputs("</p>\n</body></html>\n", f);

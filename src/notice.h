@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct dk_notice_device {
     const struct dk_asset *asset; /* tag, type and model; model may be "" */
@@ -69,5 +70,9 @@ int notice_received(const struct dk_config *cfg, const struct dk_catalog *cat,
 void notice_money(int cents, char *buf, size_t size);
 
 void notice_free(struct dk_notice *n);
+
+/* Write s to f as HTML text: & < > " and ' as entities.  Values come from
+ * scans and imports, so they go into HTML as text, never as markup. */
+void notice_put_html(FILE *f, const char *s);
 
 #endif

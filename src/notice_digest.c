@@ -3,37 +3,14 @@
  * scans and imports, so the HTML writes each as escaped text. */
 #include "notice_digest.h"
 
+#include "notice.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The HTML's five special characters, as entities. */
-static void put_html(FILE *f, const char *s)
-{
-    for (; *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
 
 /* open_memstream sets *buf only when the stream is flushed or closed, so
  * the pointer is read after fclose, through buf. */
@@ -54,7 +31,7 @@ static void put_text(FILE *f, const char *s)
 /* "HP ProBook 450 G8", or what stands in for a device we do not know. */
 static void put_device(FILE *f, const struct dk_digest_item *it, bool html)
 {
-    void (*put)(FILE *, const char *) = html ? put_html : put_text;
+    void (*put)(FILE *, const char *) = html ? notice_put_html : put_text;
 
     if (it->make[0] == '\0' && it->model[0] == '\0') {
         fputs(it->unknown_asset ? "device not in our inventory"
@@ -93,7 +70,7 @@ static void put_status(FILE *f, const struct dk_digest_item *it, bool html)
     fputs(status_words(it->status), f);
     if (it->status == DK_DIGEST_DISPOSITIONED && it->disposition[0] != '\0') {
         fputs(": ", f);
-        (html ? put_html : put_text)(f, it->disposition);
+        (html ? notice_put_html : put_text)(f, it->disposition);
     }
 }
 
@@ -159,7 +136,7 @@ static char *digest_text(const struct dk_config *cfg,
 static void put_cell(FILE *f, const char *s)
 {
     fputs("<td>", f);
-    put_html(f, s);
+    notice_put_html(f, s);
     fputs("</td>", f);
 }
 
@@ -169,14 +146,14 @@ static void put_item_html(FILE *f, const struct dk_digest_item *it)
     put_cell(f, it->time);
     fputs("<td>", f);
     if (it->returner_id[0] != '\0') {
-        put_html(f, it->returner_name);
+        notice_put_html(f, it->returner_name);
         fputs(" (staff id ", f);
-        put_html(f, it->returner_id);
+        notice_put_html(f, it->returner_id);
     } else {
         fputs("not given at the kiosk; assigned to ", f);
-        put_html(f, it->assignee_name);
+        notice_put_html(f, it->assignee_name);
         fputs(" (staff id ", f);
-        put_html(f, it->assignee_id);
+        notice_put_html(f, it->assignee_id);
     }
     fputs(")</td>", f);
     put_cell(f, it->tag);
@@ -204,13 +181,13 @@ static char *digest_html(const struct dk_config *cfg,
         "<!DOCTYPE html>\n<html><body>\n<p>Hello,</p>\n<p>Your staff returned these "
         "devices at ",
         f);
-    put_html(f, cfg->site_name);
+    notice_put_html(f, cfg->site_name);
     fputs(" on ", f);
-    put_html(f, d->day);
+    notice_put_html(f, d->day);
     fputs(". Times are ", f);
-    put_html(f, cfg->timezone);
+    notice_put_html(f, cfg->timezone);
     fputs("; status as of ", f);
-    put_html(f, d->as_of);
+    notice_put_html(f, d->as_of);
     fputs(".</p>\n<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n"
           "<tr><th>Time</th><th>Returned by</th><th>Asset</th><th>Device</th>"
           "<th>Charger declared</th><th>Status now</th><th>Flags</th></tr>\n",
@@ -221,7 +198,7 @@ static char *digest_html(const struct dk_config *cfg,
         f,
         "</table>\n<p>%zu device%s in all.</p>\n<p>This is the daily summary from the ",
         d->n, d->n == 1 ? "" : "s");
-    put_html(f, cfg->district);
+    notice_put_html(f, cfg->district);
     fputs(
         " device drop-off kiosk. It is sent only on days when your staff return devices "
         "there.</p>\n</body></html>\n",

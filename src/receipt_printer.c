@@ -5,6 +5,7 @@
 #include "slip.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,14 +94,24 @@ bool receipt_printer_ready(struct dk_receipt_printer *rp, enum dk_printer_state 
     return rp->in_service;
 }
 
-static int record(struct dk_store *store, const char *receipt_id, const char *printer,
-                  const char *actor, const char *reason, struct dk_error *err)
+
+static const char *action(const struct dk_print_attempt *a)
+{
+    if (a->reprint)
+        return a->reason == NULL ? "receipt reprinted" : "receipt reprint failed";
+    return a->reason == NULL ? "receipt printed" : "receipt print failed";
+}
+
+int receipt_printer_record(struct dk_store *store, const struct dk_print_attempt *a,
+                           struct dk_error *err)
 {
     sqlite3_stmt *st = NULL;
-    char now[32];
+    char now[32], details[DK_ERROR_MAX + 96];
     int rc;
 
     store_utc_now(now, sizeof(now));
+    snprintf(details, sizeof(details), "printer=%s%s%s", a->printer,
+             a->reason != NULL ? " reason=" : "", a->reason != NULL ? a->reason : "");
     rc = store_begin(store, err);
     if (rc == 0)
         rc = store_prepare(store,
@@ -108,20 +119,19 @@ static int record(struct dk_store *store, const char *receipt_id, const char *pr
                            "VALUES (?, ?, ?, ?, ?, ?)",
                            &st, err);
     if (rc == 0) {
-        sqlite3_bind_text(st, 1, receipt_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, printer, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, a->receipt_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, a->printer, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, reason == NULL ? "printed" : "failed", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, reason == NULL ? "" : reason, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, a->actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, a->reason == NULL ? "printed" : "failed", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, a->reason == NULL ? "" : a->reason, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = dk_error_set(err, DK_EDB, "cannot record the print of %s: %s", receipt_id,
+            rc = dk_error_set(err, DK_EDB, "cannot record the print of %s: %s", a->receipt_id,
                               sqlite3_errmsg(store->db));
         sqlite3_finalize(st);
     }
     if (rc == 0)
-        rc = audit_append(store, actor, reason == NULL ? "receipt printed" : "receipt print failed",
-                          receipt_id, reason == NULL ? printer : reason, err);
+        rc = audit_append(store, a->audit_actor, action(a), a->receipt_id, details, err);
     if (rc == 0)
         rc = store_commit(store, err);
     if (rc != 0)
@@ -146,7 +156,15 @@ int receipt_printer_print(struct dk_receipt_printer *rp, struct dk_store *store,
     slip_doc_free(&doc);
     if (rc != 0)
         set_state(rp, DK_PRINTER_NO_ANSWER, err->msg);
-    if (record(store, receipt_id, rp->pc->name, actor, rc == 0 ? NULL : err->msg, &rec) != 0) {
+    struct dk_print_attempt a = {
+        .receipt_id = receipt_id,
+        .printer = rp->pc->name,
+        .actor = actor,
+        .audit_actor = actor,
+        .reason = rc == 0 ? NULL : err->msg,
+    };
+
+    if (receipt_printer_record(store, &a, &rec) != 0) {
         log_error("%s", rec.msg);
         if (rc == 0)
             *err = rec;

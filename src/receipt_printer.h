@@ -43,6 +43,22 @@ bool receipt_printer_ready(struct dk_receipt_printer *rp, enum dk_printer_state 
 int receipt_printer_print(struct dk_receipt_printer *rp, struct dk_store *store,
                           const char *receipt_id, const char *actor, struct dk_error *err);
 
+/* One print attempt, for receipt_printer_record. */
+struct dk_print_attempt {
+    const char *receipt_id;
+    const char *printer;     /* [printer NAME] */
+    const char *actor;       /* prints.actor: "kiosk:ID" or a technician's id */
+    const char *audit_actor; /* the audit row's actor: "kiosk:ID" or "tech:ID" */
+    bool reprint;            /* a technician's reprint, not the kiosk's first print */
+    const char *reason;      /* why it failed; NULL when printed */
+};
+
+/* Keep the attempt a: a `prints` row and its audit row ("receipt printed",
+ * "receipt print failed", "receipt reprinted", "receipt reprint failed"),
+ * in one transaction of their own.  0 or DK_EDB. */
+int receipt_printer_record(struct dk_store *store, const struct dk_print_attempt *a,
+                           struct dk_error *err);
+
 /* While out of service, ask the printer again when recheck_seconds have
  * passed since the last try (now: CLOCK_MONOTONIC seconds).  Call
  * only while no visit is open: the query may take timeout_ms. */
