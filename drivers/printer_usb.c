@@ -16,6 +16,7 @@
  * the printer is opened for one job and closed (printer.h), and nothing
  * here runs libusb events in the background. */
 #include "printer_backend.h"
+#include "usb_errno.h"
 
 #include "log.h"
 
@@ -47,30 +48,6 @@ struct usb_match {
     unsigned char ep_out;
     unsigned char ep_in;
 };
-
-static int errno_of(int usb_rc)
-{
-    switch (usb_rc) {
-    case LIBUSB_ERROR_ACCESS:
-        return -EACCES;
-    case LIBUSB_ERROR_NO_DEVICE:
-        return -ENODEV;
-    case LIBUSB_ERROR_NOT_FOUND:
-        return -ENOENT;
-    case LIBUSB_ERROR_BUSY:
-        return -EBUSY;
-    case LIBUSB_ERROR_TIMEOUT:
-        return -ETIMEDOUT;
-    case LIBUSB_ERROR_PIPE:
-        return -EPIPE;
-    case LIBUSB_ERROR_NO_MEM:
-        return -ENOMEM;
-    case LIBUSB_ERROR_NOT_SUPPORTED:
-        return -EOPNOTSUPP;
-    default:
-        return -EIO;
-    }
-}
 
 /* The bulk endpoints of alt: true when it has a bulk OUT one. */
 static bool bulk_endpoints(const struct libusb_interface_descriptor *alt, unsigned char *out,
@@ -189,7 +166,7 @@ static int take(struct dk_printer *p, struct usb_printer *u, const struct usb_ma
                                 "cannot open printer %s: %s (a udev rule must give the "
                                 "dropkiosk user the device)",
                                 p->label, libusb_strerror(rc));
-        return dk_error_set(err, errno_of(rc), "cannot open printer %s: %s", p->label,
+        return dk_error_set(err, usb_errno(rc), "cannot open printer %s: %s", p->label,
                             libusb_strerror(rc));
     }
     u->iface = m->iface;
@@ -198,7 +175,7 @@ static int take(struct dk_printer *p, struct usb_printer *u, const struct usb_ma
     if (libusb_kernel_driver_active(u->handle, u->iface) == 1) {
         rc = libusb_detach_kernel_driver(u->handle, u->iface);
         if (rc != 0)
-            return dk_error_set(err, errno_of(rc),
+            return dk_error_set(err, usb_errno(rc),
                                 "cannot open printer %s: cannot take interface %d from the "
                                 "kernel's driver: %s",
                                 p->label, u->iface, libusb_strerror(rc));
@@ -206,7 +183,7 @@ static int take(struct dk_printer *p, struct usb_printer *u, const struct usb_ma
     }
     rc = libusb_claim_interface(u->handle, u->iface);
     if (rc != 0)
-        return dk_error_set(err, errno_of(rc),
+        return dk_error_set(err, usb_errno(rc),
                             "cannot open printer %s: cannot claim interface %d: %s", p->label,
                             u->iface, libusb_strerror(rc));
     u->claimed = true;
@@ -222,7 +199,7 @@ static int usb_find_and_take(struct dk_printer *p, struct usb_printer *u, struct
     int rc;
 
     if (n < 0)
-        return dk_error_set(err, errno_of((int)n), "cannot open printer %s: cannot list USB "
+        return dk_error_set(err, usb_errno((int)n), "cannot open printer %s: cannot list USB "
                             "devices: %s", p->label, libusb_strerror((int)n));
     if (!find_printer(p->cfg, list, n, &m, &seen))
         rc = not_found(p, seen, err);
@@ -274,7 +251,7 @@ static int usb_ask(struct dk_printer *p, const unsigned char q[3])
     rc = libusb_bulk_transfer(u->handle, u->ep_out, query, sizeof(query), &got,
                               (unsigned)p->cfg->timeout_ms);
     if (rc != 0)
-        return errno_of(rc);
+        return usb_errno(rc);
     /* Ask for a whole packet: a device sending more than was asked for
      * makes an overflow error rather than a short read. */
     do {
@@ -282,7 +259,7 @@ static int usb_ask(struct dk_printer *p, const unsigned char q[3])
                                   (unsigned)p->cfg->timeout_ms);
     } while (rc == 0 && got == 0);
     if (rc != 0)
-        return errno_of(rc);
+        return usb_errno(rc);
     return reply[0];
 }
 
@@ -306,7 +283,7 @@ static int usb_send(struct dk_printer *p, unsigned char *buf, size_t len, size_t
         /* A timed-out transfer may still have moved part of its bytes. */
         *done += (size_t)sent;
         if (rc != 0)
-            return errno_of(rc);
+            return usb_errno(rc);
     }
     return 0;
 }
@@ -360,7 +337,7 @@ int printer_usb_open(struct dk_printer *p, struct dk_error *err)
     rc = libusb_init(&u->ctx);
     if (rc != 0) {
         u->ctx = NULL;
-        rc = dk_error_set(err, errno_of(rc), "cannot open printer %s: USB is not available: %s",
+        rc = dk_error_set(err, usb_errno(rc), "cannot open printer %s: USB is not available: %s",
                           p->label, libusb_strerror(rc));
     }
     if (rc == 0)

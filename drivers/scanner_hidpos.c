@@ -29,6 +29,7 @@
  * logged and reported as the scanner gone (-ENODEV from next), as the tty
  * back end does. */
 #include "scanner_backend.h"
+#include "usb_errno.h"
 
 #include "hidpos.h"
 #include "log.h"
@@ -115,28 +116,6 @@ static uint64_t mono_ns(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int errno_of(int usb_rc)
-{
-    switch (usb_rc) {
-    case LIBUSB_ERROR_ACCESS:
-        return -EACCES;
-    case LIBUSB_ERROR_NO_DEVICE:
-        return -ENODEV;
-    case LIBUSB_ERROR_NOT_FOUND:
-        return -ENOENT;
-    case LIBUSB_ERROR_BUSY:
-        return -EBUSY;
-    case LIBUSB_ERROR_TIMEOUT:
-        return -ETIMEDOUT;
-    case LIBUSB_ERROR_NO_MEM:
-        return -ENOMEM;
-    case LIBUSB_ERROR_NOT_SUPPORTED:
-        return -EOPNOTSUPP;
-    default:
-        return -EIO;
-    }
 }
 
 /* "BUS-PORT.PORT...", as Linux names the device under /sys/bus/usb. */
@@ -279,7 +258,7 @@ static void LIBUSB_CALL on_transfer(struct libusb_transfer *xfer)
     rc = libusb_submit_transfer(xfer);
     if (rc != 0) {
         h->in_flight = false;
-        give_up(h, rc == LIBUSB_ERROR_NO_DEVICE ? -ENODEV : errno_of(rc),
+        give_up(h, rc == LIBUSB_ERROR_NO_DEVICE ? -ENODEV : usb_errno(rc),
                 rc == LIBUSB_ERROR_NO_DEVICE ? "unplugged" : libusb_strerror(rc));
     }
 }
@@ -353,7 +332,7 @@ static int claim_if_pos(libusb_device_handle *handle, const struct libusb_interf
     int rc = libusb_claim_interface(handle, ifnum);
 
     if (rc != 0)
-        return dk_error_set(err, errno_of(rc), "cannot claim interface %d: %s", ifnum,
+        return dk_error_set(err, usb_errno(rc), "cannot claim interface %d: %s", ifnum,
                             libusb_strerror(rc));
     rc = libusb_control_transfer(
         handle, LIBUSB_ENDPOINT_IN | LIBUSB_REQUEST_TYPE_STANDARD | LIBUSB_RECIPIENT_INTERFACE,
@@ -363,7 +342,7 @@ static int claim_if_pos(libusb_device_handle *handle, const struct libusb_interf
         return 1;
     libusb_release_interface(handle, ifnum);
     if (rc < 0)
-        return dk_error_set(err, errno_of(rc), "cannot read report descriptor %d: %s", ifnum,
+        return dk_error_set(err, usb_errno(rc), "cannot read report descriptor %d: %s", ifnum,
                             libusb_strerror(rc));
     return 0;
 }
@@ -384,7 +363,7 @@ static int start_reading(struct hidpos_scanner *h, libusb_device *dev,
                                    h->assembler.layout.report_size, on_transfer, h, 0);
     rc = libusb_submit_transfer(h->xfer);
     if (rc != 0)
-        return dk_error_set(err, errno_of(rc), "cannot read interface %d: %s",
+        return dk_error_set(err, usb_errno(rc), "cannot read interface %d: %s",
                             alt->bInterfaceNumber, libusb_strerror(rc));
     h->in_flight = true;
     h->handle = handle;
@@ -420,7 +399,7 @@ static int try_device(struct hidpos_scanner *h, libusb_device *dev, struct dk_er
         if (handle == NULL) {
             rc = libusb_open(dev, &handle);
             if (rc != 0) {
-                rc = dk_error_set(err, errno_of(rc), "cannot open USB device %04x:%04x: %s",
+                rc = dk_error_set(err, usb_errno(rc), "cannot open USB device %04x:%04x: %s",
                                   dd.idVendor, dd.idProduct, libusb_strerror(rc));
                 goto out;
             }
@@ -457,7 +436,7 @@ static int try_all(struct hidpos_scanner *h, struct dk_error *err)
     int found = 0;
 
     if (n < 0)
-        return dk_error_set(err, errno_of((int)n), "cannot list USB devices: %s",
+        return dk_error_set(err, usb_errno((int)n), "cannot list USB devices: %s",
                             libusb_strerror((int)n));
     for (ssize_t i = 0; i < n && found != 1; i++) {
         int rc = try_device(h, list[i], err);
@@ -540,7 +519,7 @@ static void clear_stall(struct hidpos_scanner *h)
     if (rc == 0)
         h->in_flight = true;
     else
-        give_up(h, errno_of(rc), libusb_strerror(rc));
+        give_up(h, usb_errno(rc), libusb_strerror(rc));
 }
 
 static void *event_thread(void *arg)
@@ -701,7 +680,7 @@ static int setup(struct hidpos_scanner *h, struct dk_error *err)
     rc = libusb_init(&h->ctx);
     if (rc != 0) {
         h->ctx = NULL;
-        return dk_error_set(err, errno_of(rc), "cannot open scanner %s: USB is not available: %s",
+        return dk_error_set(err, usb_errno(rc), "cannot open scanner %s: USB is not available: %s",
                             h->name, libusb_strerror(rc));
     }
     h->xfer = libusb_alloc_transfer(0);
@@ -720,7 +699,7 @@ static int setup(struct hidpos_scanner *h, struct dk_error *err)
         h->pid < 0 ? LIBUSB_HOTPLUG_MATCH_ANY : h->pid, LIBUSB_HOTPLUG_MATCH_ANY, on_hotplug, h,
         &h->hotplug);
     if (rc != 0)
-        return dk_error_set(err, errno_of(rc), "cannot open scanner %s: USB hotplug: %s",
+        return dk_error_set(err, usb_errno(rc), "cannot open scanner %s: USB hotplug: %s",
                             h->name, libusb_strerror(rc));
     h->hotplug_registered = true;
     return 0;
