@@ -31,6 +31,7 @@ struct load_ctx {
     int transport_line;
     int scanner_lines[DK_MAX_SCANNERS]; /* where each [scanner NAME] began */
     int printer_lines[DK_MAX_PRINTERS]; /* where each [printer NAME] began */
+    bool printer_typed[DK_MAX_PRINTERS]; /* its type = was given */
 };
 
 void config_defaults(struct dk_config *cfg)
@@ -476,14 +477,16 @@ static struct dk_printer_config *printer_for(struct load_ctx *ctx, const char *n
 static int printer_key(struct load_ctx *ctx, const char *name, const char *key,
                        const char *value)
 {
+    struct dk_config *c = ctx->cfg;
     struct dk_printer_config *p = printer_for(ctx, name);
     bool ok;
 
     if (p == NULL)
         return fail(ctx, "too many printers or name too long: '%s'", name);
-    if (strcmp(key, "type") == 0)
+    if (strcmp(key, "type") == 0) {
         ok = parse_printer_kind(&p->kind, value);
-    else if (strcmp(key, "device") == 0)
+        ctx->printer_typed[p - c->printers] = true;
+    } else if (strcmp(key, "device") == 0)
         ok = set_path(ctx, p->device, value);
     else if (strcmp(key, "queue") == 0)
         ok = set_text(p->device, sizeof(p->device), value) && value[0] != '\0';
@@ -768,6 +771,9 @@ static int check_printers(struct load_ctx *ctx)
         const struct dk_printer_config *p = &c->printers[i];
 
         ctx->line = ctx->printer_lines[i];
+        if (!ctx->printer_typed[i])
+            return fail(ctx, "[printer %s] needs type = usb, usblp, tcp, cups or file",
+                        p->name);
         if (p->kind == DK_PRINTER_TCP && p->host[0] == '\0')
             return fail(ctx, "[printer %s] type = tcp needs host = NAME", p->name);
         if (p->kind == DK_PRINTER_CUPS && p->device[0] == '\0')

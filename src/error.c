@@ -4,6 +4,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+void dk_error_printable(char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+    }
+}
+
 int dk_error_set(struct dk_error *err, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -13,6 +21,7 @@ int dk_error_set(struct dk_error *err, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
+    dk_error_printable(err->msg);
     return code;
 }
 

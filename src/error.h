@@ -24,8 +24,15 @@ struct dk_error {
     char msg[DK_ERROR_MAX];
 };
 
+/* Replace each control character of s (C0 and DEL) with '?', in place, so
+ * a message that quotes input (a config value, a scanned id, a CSV cell)
+ * cannot move the terminal's cursor, clear its screen or forge a log
+ * line. */
+void dk_error_printable(char *s);
+
 /* Set err->msg from a printf-style format.  err may be NULL (the message is
- * dropped).  Returns code, so callers can write `return dk_error_set(...)`. */
+ * dropped), its control characters shown as '?' (dk_error_printable).
+ * Returns code, so callers can write `return dk_error_set(...)`. */
 int dk_error_set(struct dk_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "error.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -26,6 +28,7 @@ void log_write(enum dk_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    dk_error_printable(line);
     /* One fprintf per line so that lines from two threads never interleave. */
     fprintf(stderr, "%s %s: %s\n", program, level_names[level], line);
 }

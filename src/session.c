@@ -5,6 +5,7 @@
 #include "i18n.h"
 #include "inventory.h"
 #include "log.h"
+#include "mail.h"
 #include "notice.h"
 #include "outbox.h"
 #include "receipt.h"
@@ -55,7 +56,8 @@ struct dk_session {
     bool email_me;
     bool copy_leader;
     bool print_me;     /* a paper receipt after the commit */
-    bool mail_problem; /* a message could not be composed; told at the end */
+    bool mail_problem;   /* the receipt email could not be composed; told at the end */
+    bool ticket_problem; /* a desktop ticket could not be composed; told at the end */
     struct dk_catalog *visit_cat; /* the language chosen at the start, or NULL */
     time_t last_input; /* monotonic seconds */
 };
@@ -306,13 +308,13 @@ static int write_returns(struct dk_session *s, struct commit_ctx *c, struct dk_e
  * refuses) must not undo the returns it belongs to: they are logged, the
  * person is told, and the visit is still recorded.  outbox_enqueue has
  * already taken back its own row.  Other failures still abort. */
-static int mail_refused(struct dk_session *s, int rc, const char *what, const char *subject,
+static int mail_refused(int rc, bool *problem, const char *what, const char *subject,
                         struct dk_error *err)
 {
     if (rc != DK_EINPUT)
         return rc;
     log_error("cannot queue %s for %s: %s", what, subject, err->msg);
-    s->mail_problem = true;
+    *problem = true;
     return 0;
 }
 
@@ -364,7 +366,7 @@ static int queue_receipt_mail(struct dk_session *s, struct commit_ctx *c, struct
                           s->copy_leader ? "to staff, cc leader" : "to staff", err);
     notice_free(&notice);
     free(png);
-    return mail_refused(s, rc, "receipt email", c->receipt_id, err);
+    return mail_refused(rc, &s->mail_problem, "receipt email", c->receipt_id, err);
 }
 
 static int queue_ticket(struct dk_session *s, struct commit_ctx *c,
@@ -394,7 +396,7 @@ static int queue_ticket(struct dk_session *s, struct commit_ctx *c,
         rc = audit_append(s->deps.store, c->actor, "desktop ticket queued", it->asset.tag,
                           s->identified ? s->who.id : "requester not given", err);
     notice_free(&notice);
-    return mail_refused(s, rc, "desktop ticket", it->asset.tag, err);
+    return mail_refused(rc, &s->ticket_problem, "desktop ticket", it->asset.tag, err);
 }
 
 static int write_visit(struct dk_session *s, struct commit_ctx *c, struct dk_error *err)
@@ -506,9 +508,14 @@ static void finish(struct dk_session *s)
         show_receipt(s, &c);
         if (s->print_me)
             print_receipt(s, &c);
-        tell(s, "kiosk.drop_bin", I18N_END);
-    } else
+    }
+    /* The person is told the ticket went only when it is in the outbox. */
+    if (s->ticket_problem)
+        tell(s, "kiosk.ticket_failed", I18N_END);
+    else if (returns_in_visit(s) == 0)
         tell(s, "kiosk.desktop_ticket_done", I18N_END);
+    if (returns_in_visit(s) > 0)
+        tell(s, "kiosk.drop_bin", I18N_END);
     if (mail && s->deps.mail_queued != NULL)
         s->deps.mail_queued(s->deps.user);
 out:
@@ -773,6 +780,17 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan)
         return;
     }
     s->identified = true;
+    /* An address the mail layer would refuse (left by an older import) is
+     * treated as none, so that the person is never promised an email. */
+    if (s->who.email[0] != '\0' && !mail_address_ok(s->who.email)) {
+        log_warn("staff %s: email address on file is not usable; no email offered", s->who.id);
+        s->who.email[0] = '\0';
+    }
+    if (s->who.leader_email[0] != '\0' && !mail_address_ok(s->who.leader_email)) {
+        log_warn("staff %s: leader's email address on file is not usable; no copy offered",
+                 s->who.id);
+        s->who.leader_email[0] = '\0';
+    }
     if (s->who.email[0] == '\0' || returns_in_visit(s) == 0) {
         ask_print(s);
         return;
@@ -952,16 +970,37 @@ int session_timeout_in(const struct dk_session *s, time_t now)
     return left > 0 ? (int)left : 0;
 }
 
+/* The questions left open when a visit is cut short (idle or stop) are
+ * taken as "no".  Answers already given stand: a person who said who they
+ * are and asked for the email keeps both when they walk away from the
+ * print question.  Before the identity was given, the devices are
+ * recorded without a name.  true when the visit keeps its identity. */
+static bool settle_unanswered(struct dk_session *s)
+{
+    s->print_me = false;
+    switch (s->state) {
+    case ST_PRINT:
+        return s->identified;
+    case ST_LEADER:
+        s->copy_leader = false;
+        return true;
+    case ST_EMAIL:
+        s->email_me = false;
+        return true;
+    default:
+        s->identified = false;
+        s->email_me = false;
+        s->copy_leader = false;
+        return false;
+    }
+}
+
 void session_flush(struct dk_session *s)
 {
     if (s->n_items == 0)
         return;
     fputc('\n', s->deps.out);
-    tell(s, "kiosk.stopping", I18N_END);
-    s->identified = false;
-    s->email_me = false;
-    s->copy_leader = false;
-    s->print_me = false;
+    tell(s, settle_unanswered(s) ? "kiosk.stopping_answered" : "kiosk.stopping", I18N_END);
     finish(s);
 }
 
@@ -979,11 +1018,8 @@ void session_tick(struct dk_session *s, time_t now)
         return;
     }
     /* The devices answered so far may already be in the bin: record them
-     * without a name rather than lose them. */
-    s->identified = false;
-    s->email_me = false;
-    s->copy_leader = false;
-    s->print_me = false;
-    tell(s, "kiosk.recording_anonymous", I18N_END);
+     * rather than lose them. */
+    tell(s, settle_unanswered(s) ? "kiosk.recording_answered" : "kiosk.recording_anonymous",
+         I18N_END);
     finish(s);
 }

@@ -234,6 +234,56 @@ class NetworkPrinterTest(unittest.TestCase):
         k.expect("The receipt printer cannot print right now: it is not answering.")
 
 
+class CutShortTest(unittest.TestCase):
+    """A visit left at its last questions keeps the answers already given."""
+
+    def setUp(self):
+        self.out = tempfile.mkdtemp(prefix="dk-printed-")
+        self.site = Site(idle_timeout=5, extra="ticket_subject = Reimage {model} {tag}\n"
+                         "\n[printer desk]\ntype = file\ndevice = %s\n" % self.out)
+        self.site.ctl("import", "staff", os.path.join(FIXTURES, "staff.csv"))
+        self.site.ctl("import", "assets", os.path.join(FIXTURES, "assets.csv"))
+        self.kiosk = Kiosk(self.site)
+
+    def tearDown(self):
+        self.kiosk.stop()
+        self.site.cleanup()
+        subprocess.run(["rm", "-rf", self.out])
+
+    def test_walking_away_at_the_print_question_keeps_name_and_email(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.type("DONE")
+        k.scan("S100001")
+        k.expect("Email the receipt")
+        k.type("YES")
+        k.expect("Send a copy")
+        k.type("YES")
+        k.expect(r"Print a paper receipt\? YES or NO")
+        k.expect("No activity for 5 seconds.", timeout=15)
+        k.expect("Recording the devices with the answers given so far.")
+        k.expect("A copy will be emailed to you and your leader.")
+        self.assertEqual(self.site.query("SELECT asset_tag, returned_by FROM returns"),
+                         [("104233", "S100001")])
+        self.assertEqual(self.site.query("SELECT kind, recipients FROM outbox"),
+                         [("receipt", "maria.pena@example.org\nlead.finance@example.org")])
+        self.assertEqual(os.listdir(self.out), [])
+
+    def test_a_ticket_that_cannot_be_queued_is_not_promised(self):
+        # A model name with a word too long for a mail header once encoded.
+        self.site.query("UPDATE assets SET model = ? WHERE tag = '104300'", "Ñ" * 30)
+        k = self.kiosk
+        k.scan("104300")
+        k.expect("is a desktop computer")
+        k.type("DONE")
+        k.scan("S100001")
+        k.expect("The kiosk could not file the service desk ticket for your desktop. Please "
+                 "tell the OIIT desk that it needs reimaging.")
+        self.assertNotIn("has been asked to reimage", k.out)
+        self.assertEqual(self.site.query("SELECT count(*) FROM outbox"), [(0,)])
+
+
 class SpanishEmailTest(unittest.TestCase):
     def test_receipt_email_is_in_the_language_of_the_visit(self):
         smtp = SmtpServer()

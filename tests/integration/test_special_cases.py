@@ -341,7 +341,7 @@ class RobustnessTest(SpecialCaseTest):
         m = k.expect(r"Receipt image: (\S+\.png)")
         self.assertEqual(self.site.ctl("verify", m.group(1)).returncode, 0)
 
-    def test_mail_that_cannot_be_composed_does_not_undo_the_return(self):
+    def test_unusable_address_on_file_is_never_promised_an_email(self):
         # An address no import would accept, as if left by an older version.
         self.site.query("UPDATE staff SET email = 'bad address@example.org' "
                         "WHERE id = 'S100001'")
@@ -351,19 +351,30 @@ class RobustnessTest(SpecialCaseTest):
         k.type("DONE")
         k.expect("Who is returning")
         k.scan("S100001")
-        k.expect("Email the receipt")
-        k.type("YES")
-        k.expect("Send a copy")
-        k.type("NO")
         k.expect("Received: 1 device")
-        k.expect("The email could not be prepared; please ask at the OIIT desk for a copy "
-                 "of this receipt.")
+        k.expect("Please put the devices in the drop bin")
+        self.assertNotIn("Email the receipt", k.out)
         self.assertEqual(self.returns(), [("104233", "S100001", 1, 0, 0, 0)])
         self.assertEqual(self.site.query("SELECT count(*) FROM outbox"), [(0,)])
 
+    def test_unusable_leader_address_is_not_offered_a_copy(self):
+        self.site.query("UPDATE staff SET leader_email = 'léad@example.org' "
+                        "WHERE id = 'S100001'")
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.type("DONE")
+        k.scan("S100001")
+        k.expect("Email the receipt")
+        k.type("YES")
+        k.expect("A copy will be emailed to you.")
+        self.assertNotIn("Send a copy to your school", k.out)
+        self.assertEqual(self.site.query("SELECT kind, recipients FROM outbox"),
+                         [("receipt", "maria.pena@example.org")])
+
     def test_name_too_long_for_a_header_still_gets_the_receipt_email(self):
         # One unbroken word longer than a header line may hold once encoded.
-        long_name = "Maria-" + "Aparecida" * 6 + " Peña"
+        long_name = "María-" + "Aparecida" * 6 + " Peña"
         self.site.query("UPDATE staff SET name = ? WHERE id = 'S100001'", long_name)
         k = self.kiosk
         k.scan("104233")

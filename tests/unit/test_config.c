@@ -222,9 +222,13 @@ static void test_config_refuses_malformed_addresses(void **state)
 static void test_config_refuses_control_characters_in_text(void **state)
 {
     (void)state;
-    assert_refused("[kiosk]\nkiosk = lobby\x01\n", 2, "bad value 'lobby\x01' for kiosk");
+    assert_refused("[kiosk]\nkiosk = lobby\x01\n", 2, "bad value 'lobby?' for kiosk");
     assert_refused("[kiosk]\ndistrict = Ex\xe9mple\n", 2,
                    "bad value 'Ex\xe9mple' for district");
+    /* Quoted back with '?' for each control byte: a value cannot clear the
+     * terminal that shows the message. */
+    assert_refused("[kiosk]\ndistrict = Example \x01\x1b[2J City\n", 2,
+                   "bad value 'Example ??[2J City' for district");
 }
 
 static void test_config_refuses_key_set_twice(void **state)
@@ -320,6 +324,13 @@ static void test_config_refuses_bad_printer_settings(void **state)
                    "bad value 'maybe' for qr");
 }
 
+static void test_config_printer_needs_a_type(void **state)
+{
+    (void)state;
+    assert_refused("[printer desk]\ndevice = out\n", 2,
+                   "[printer desk] needs type = usb, usblp, tcp, cups or file");
+}
+
 static void test_config_refuses_bad_language_and_digest_time(void **state)
 {
     (void)state;
@@ -387,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_config_printer_defaults_to_80mm_auto_qr),
         cmocka_unit_test(test_config_refuses_bad_printer_settings),
         cmocka_unit_test(test_config_refuses_bad_language_and_digest_time),
+        cmocka_unit_test(test_config_printer_needs_a_type),
         cmocka_unit_test(test_config_refuses_a_directory),
         cmocka_unit_test(test_config_missing_file_is_errno),
         cmocka_unit_test(test_config_path_order),
