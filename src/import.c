@@ -3,7 +3,9 @@
 #include "audit.h"
 #include "csv.h"
 #include "log.h"
+#include "mail.h"
 #include "scan.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -364,20 +366,13 @@ static bool header_is(const char *header, const char *norm)
     return strcmp(buf, norm) == 0;
 }
 
-/* A copy of s fit for a message: control characters become '?' and long
- * text is cut, so a hostile file cannot forge extra terminal lines. */
+/* A copy of s fit for a message: what text_check refuses (controls, C1,
+ * line separators, bidirectional controls) becomes '?' and long text is
+ * cut, so a hostile file cannot forge extra terminal lines or reorder the
+ * message. */
 static const char *shown(const char *s, char *buf, size_t size)
 {
-    size_t n = 0;
-
-    for (; *s != '\0' && n + 4 < size && n < IMPORT_SHOW_MAX; s++)
-        buf[n++] = (unsigned char)*s < 0x20 || *s == 0x7F ? '?' : *s;
-    if (*s != '\0' && n + 4 <= size) {
-        memcpy(buf + n, "...", 3);
-        n += 3;
-    }
-    buf[n] = '\0';
-    return buf;
+    return text_shown(s, IMPORT_SHOW_MAX, buf, size);
 }
 
 static void trim(const char *in, const char **start, size_t *len)
@@ -392,14 +387,6 @@ static void trim(const char *in, const char **start, size_t *len)
         n--;
     *start = in;
     *len = n;
-}
-
-static bool has_control(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F)
-            return true;
-    return false;
 }
 
 /* ---- the set of keys seen in this file ---- */
@@ -550,21 +537,12 @@ static bool check_date(const char *in, char *out, size_t size)
     return true;
 }
 
-/* Plausible, not RFC 5321-complete: one '@' with text on both sides, no
- * space or control character (the address goes into mail headers, where a
- * CR or LF would start a new header). */
-static bool check_email(const char *s)
+static bool has_non_ascii(const char *s)
 {
-    const char *at = strchr(s, '@');
-
-    if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') != NULL)
-        return false;
-    if (strlen(s) > 254)
-        return false;
     for (; *s != '\0'; s++)
-        if ((unsigned char)*s <= 0x20 || *s == 0x7F)
-            return false;
-    return true;
+        if ((unsigned char)*s >= 0x80)
+            return true;
+    return false;
 }
 
 static const char *category_type(const char *category)
@@ -870,10 +848,16 @@ static int check_value(const struct importer *im, struct row *row, int f, const 
         return row_fail(im, row, col, err,
                         "%s is not a date (YYYY-MM-DD, MM/DD/YYYY or YYYY-MM)", show);
     case CHECK_EMAIL:
-        if (check_email(raw)) {
+        /* The mailer's own rule, so an address the import takes is one the
+         * kiosk can send a receipt to (mail_compose refuses the rest). */
+        if (mail_address_ok(raw)) {
             snprintf(out, IMPORT_VALUE_MAX + 1, "%s", raw);
             return 0;
         }
+        if (has_non_ascii(raw))
+            return row_fail(im, row, col, err,
+                            "%s is not an address the mailer can send to (plain ASCII only)",
+                            show);
         return row_fail(im, row, col, err, "%s is not a plausible email address", show);
     case CHECK_TYPE:
         type = im->category[col] ? category_type(raw) : device_type(raw);
@@ -900,6 +884,7 @@ static int read_field(const struct importer *im, const struct dk_csv_record *rec
 {
     const struct field_def *def = &im->kind->fields[f];
     char raw[IMPORT_VALUE_MAX + 1];
+    char why[DK_TEXT_WHY_MAX];
     const char *text;
     size_t len;
     int rc;
@@ -921,9 +906,11 @@ static int read_field(const struct importer *im, const struct dk_csv_record *rec
     if (len > IMPORT_VALUE_MAX)
         return row_fail(im, row, row->col[f], err, "value is longer than %d bytes",
                         IMPORT_VALUE_MAX);
-    if (has_control(text, len))
-        return row_fail(im, row, row->col[f], err,
-                        "value holds a control character (a tab or line break)");
+    /* The rule config values, scans and technician names meet too: a
+     * name that reaches a receipt or a mail header must stay one line
+     * and read in the order it is written. */
+    if (!text_check(text, len, why, sizeof(why)))
+        return row_fail(im, row, row->col[f], err, "value holds %s", why);
     memcpy(raw, text, len);
     raw[len] = '\0';
     rc = check_value(im, row, f, raw, err);

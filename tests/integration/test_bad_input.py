@@ -49,6 +49,35 @@ class BadCsvTest(unittest.TestCase):
         self.assertEqual(self.site.query("SELECT count(*) FROM assets WHERE tag = '108001'"),
                          [(0,)])
 
+    def test_refused_staff_import_leaves_the_database_as_it_was(self):
+        """An address the mailer would refuse, and a name with a right-to-left
+        override: each file is refused naming file, line and column, and the
+        database dump is the same after as before, even for the good line
+        before the bad one (an update of a known person)."""
+        header = "Staff ID,Name,Email,School/Department,Leader Email\n"
+        known = ("S100001,María José Peña,maria.pena@example.org,Lakeside Elementary,"
+                 "lead.finance@example.org\n")
+        cases = [
+            ("S100901,Léa Martin,lea.martin@example.org,Lakeside Elementary,"
+             "léad@example.org\n",
+             "column 'Leader Email': léad@example.org is not an address the mailer can send "
+             "to (plain ASCII only)"),
+            ("S100902,Ann\u202eLee,ann.lee@example.org,Lakeside Elementary,\n",
+             "column 'Name': value holds a bidirectional text control (U+202E)"),
+        ]
+        for bad, message in cases:
+            before = dump(self.site)
+            path = os.path.join(self.site.dir, "staff-refused.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(header + known + bad)
+            proc = self.site.ctl("import", "staff", path, check=False)
+            self.assertEqual(proc.returncode, 2, message)
+            self.assertEqual(proc.stderr.decode(), "dropkioskctl: %s:3: %s\n" % (path, message))
+            self.assertEqual(proc.stdout, b"")
+            self.assertEqual(dump(self.site), before)
+        self.assertEqual(self.site.query("SELECT department FROM staff WHERE id = 'S100001'"),
+                         [("Bolling Building - Finance",)])
+
     def test_missing_file_is_a_clear_error(self):
         proc = self.site.ctl("import", "assets", "/nonexistent/assets.csv", check=False)
         self.assertEqual(proc.returncode, 2)

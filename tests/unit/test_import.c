@@ -425,6 +425,187 @@ static void test_import_staff_email_with_two_at_signs_is_rejected(void **state)
     import_fails(*state, DK_IMPORT_STAFF, path, NULL, 0, msg);
 }
 
+static void test_import_staff_rejects_non_ascii_email(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+    char msg[512];
+
+    write_csv(fx, "t.csv",
+              "Staff ID,Name,Email,Leader Email\n"
+              "S100001,Léa Martin,léa.martin@example.org,lead@example.org\n",
+              path, sizeof(path));
+    snprintf(msg, sizeof(msg),
+             "%s:2: column 'Email': léa.martin@example.org is not an address the mailer "
+             "can send to (plain ASCII only)",
+             path);
+    import_fails(fx, DK_IMPORT_STAFF, path, NULL, 0, msg);
+    assert_string_equal(query(fx, "SELECT count(*) FROM staff", NULL), "0");
+}
+
+/* The good row before it is not imported either: the whole file is refused. */
+static void test_import_staff_rejects_non_ascii_leader_email(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+    char msg[512];
+
+    write_csv(fx, "t.csv",
+              "Staff ID,Name,Email,Leader Email\n"
+              "S100001,Ann Lee,ann.lee@example.org,lead@example.org\n"
+              "S100002,Léa Martin,lea.martin@example.org,léad@example.org\n",
+              path, sizeof(path));
+    snprintf(msg, sizeof(msg),
+             "%s:3: column 'Leader Email': léad@example.org is not an address the mailer "
+             "can send to (plain ASCII only)",
+             path);
+    import_fails(fx, DK_IMPORT_STAFF, path, NULL, 0, msg);
+    assert_string_equal(query(fx, "SELECT count(*) FROM staff", NULL), "0");
+    assert_string_equal(query(fx, "SELECT count(*) FROM audit", NULL), "0");
+}
+
+/* Addresses the old plausibility check let through and mail_address_ok
+ * (so mail_compose) refuses. */
+static void test_import_staff_rejects_addresses_the_mailer_refuses(void **state)
+{
+    static const struct {
+        const char *cell;
+        const char *shown;
+    } cases[] = {
+        {"<ann.lee@example.org>", "<ann.lee@example.org>"},
+        {"\"ann.lee@example.org,x@example.org\"", "ann.lee@example.org,x@example.org"},
+        {"ann.lee@example..org", "ann.lee@example..org"},
+        {"ann.lee@example.org.", "ann.lee@example.org."},
+        {"ann;lee@example.org", "ann;lee@example.org"},
+    };
+    struct fixture *fx = *state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[256];
+        char path[256];
+        char msg[512];
+
+        snprintf(text, sizeof(text), "id,name,leader_email\nS100001,Ann Lee,%s\n",
+                 cases[i].cell);
+        write_csv(fx, "t.csv", text, path, sizeof(path));
+        snprintf(msg, sizeof(msg),
+                 "%s:2: column 'leader_email': %s is not a plausible email address", path,
+                 cases[i].shown);
+        import_fails(fx, DK_IMPORT_STAFF, path, NULL, 0, msg);
+    }
+    assert_string_equal(query(fx, "SELECT count(*) FROM staff", NULL), "0");
+}
+
+static void test_import_staff_empty_emails_stay_allowed(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+
+    write_csv(fx, "t.csv",
+              "Staff ID,Name,Email,Leader Email\n"
+              "S100001,Ann Lee,ann.lee@example.org,\n"
+              "S100002,Bo Park,,\n",
+              path, sizeof(path));
+    import_ok(fx, DK_IMPORT_STAFF, path, NULL, 0, 2, 0, 0);
+    assert_string_equal(staff(fx, "leader_email", "S100001"), "NULL");
+    assert_string_equal(staff(fx, "email", "S100002"), "NULL");
+}
+
+static void test_import_staff_names_in_every_script(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+
+    write_csv(fx, "t.csv",
+              "Staff ID,Name,Email,School/Department\n"
+              "S100001,محمد عبد الله,m.abdullah@example.org,مدرسة النور\n"
+              "S100002,שרה לוי,sara.levi@example.org,בית ספר אלון\n"
+              "S100003,王小明,xiaoming.wang@example.org,第一中学\n"
+              "S100004,Nguyễn Thị Hương,huong.nguyen@example.org,Trường Tiểu học\n"
+              "S100005,Zoë Ålund-Berg,zoe.alund@example.org,Økonomi\n"
+              "S100006,François Müller,francois.muller@example.org,Lycée Émile\n",
+              path, sizeof(path));
+    import_ok(fx, DK_IMPORT_STAFF, path, NULL, 0, 6, 0, 0);
+    assert_string_equal(staff(fx, "name", "S100001"), "محمد عبد الله");
+    assert_string_equal(staff(fx, "department", "S100001"), "مدرسة النور");
+    assert_string_equal(staff(fx, "name", "S100002"), "שרה לוי");
+    assert_string_equal(staff(fx, "department", "S100002"), "בית ספר אלון");
+    assert_string_equal(staff(fx, "name", "S100003"), "王小明");
+    assert_string_equal(staff(fx, "name", "S100004"), "Nguyễn Thị Hương");
+    assert_string_equal(staff(fx, "name", "S100005"), "Zoë Ålund-Berg");
+    assert_string_equal(staff(fx, "name", "S100006"), "François Müller");
+}
+
+/* U+0085, U+009B, U+2028, U+2029, U+202E and U+2066 in a name: each one
+ * refused naming line, column and the code point, nothing imported. */
+static void test_import_staff_rejects_invisible_controls_in_name(void **state)
+{
+    static const struct {
+        const char *name;
+        const char *why;
+    } cases[] = {
+        {"Ann\xc2\x85Lee", "a C1 control character (U+0085)"},
+        {"Ann\xc2\x9b" "2JLee", "a C1 control character (U+009B)"},
+        {"Ann\xe2\x80\xa8Lee", "a line or paragraph separator (U+2028)"},
+        {"Ann\xe2\x80\xa9Lee", "a line or paragraph separator (U+2029)"},
+        {"Ann\xe2\x80\xae" "Lee", "a bidirectional text control (U+202E)"},
+        {"Ann\xe2\x81\xa6Lee", "a bidirectional text control (U+2066)"},
+    };
+    struct fixture *fx = *state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[256];
+        char path[256];
+        char msg[512];
+
+        snprintf(text, sizeof(text),
+                 "Staff ID,Name,Email\nS100001,Bo Park,bo.park@example.org\n"
+                 "S100002,%s,ann.lee@example.org\n",
+                 cases[i].name);
+        write_csv(fx, "t.csv", text, path, sizeof(path));
+        snprintf(msg, sizeof(msg), "%s:3: column 'Name': value holds %s", path, cases[i].why);
+        import_fails(fx, DK_IMPORT_STAFF, path, NULL, 0, msg);
+    }
+    assert_string_equal(query(fx, "SELECT count(*) FROM staff", NULL), "0");
+}
+
+/* Every text cell, not only names: an asset's model and a department. */
+static void test_import_rejects_invisible_controls_in_other_cells(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+    char msg[512];
+
+    write_csv(fx, "t.csv", "tag,model\n100001,Latitude\xe2\x80\xae" "0453\n", path,
+              sizeof(path));
+    snprintf(msg, sizeof(msg),
+             "%s:2: column 'model': value holds a bidirectional text control (U+202E)", path);
+    import_fails(fx, DK_IMPORT_ASSETS, path, NULL, 0, msg);
+
+    write_csv(fx, "t.csv", "id,name,department\nS100001,Ann Lee,Finance\xc2\x85\n", path,
+              sizeof(path));
+    snprintf(msg, sizeof(msg),
+             "%s:2: column 'department': value holds a C1 control character (U+0085)", path);
+    import_fails(fx, DK_IMPORT_STAFF, path, NULL, 0, msg);
+    assert_string_equal(query(fx, "SELECT count(*) FROM assets", NULL), "0");
+    assert_string_equal(query(fx, "SELECT count(*) FROM staff", NULL), "0");
+}
+
+/* A header is never stored, but it is named in messages: what text_check
+ * refuses shows as '?', so it cannot act on the operator's terminal. */
+static void test_import_message_shows_controls_in_header_as_question_marks(void **state)
+{
+    const struct dk_import_map maps[] = {{"Na\xc2\x9bme\xe2\x80\xae", "name"}};
+    struct fixture *fx = *state;
+    char path[256];
+    char msg[512];
+
+    write_csv(fx, "t.csv", "id,Na\xc2\x9bme\xe2\x80\xae\nS100001,\n", path, sizeof(path));
+    snprintf(msg, sizeof(msg), "%s:2: column 'Na?me?': empty, but every row needs a name",
+             path);
+    import_fails(fx, DK_IMPORT_STAFF, path, maps, 1, msg);
+}
+
 /* ---- bad input ---- */
 
 static void test_import_bad_imei_names_line_and_column(void **state)
@@ -988,6 +1169,14 @@ int main(void)
         T(test_import_staff_rejects_bad_email),
         T(test_import_staff_requires_name),
         T(test_import_staff_email_with_two_at_signs_is_rejected),
+        T(test_import_staff_rejects_non_ascii_email),
+        T(test_import_staff_rejects_non_ascii_leader_email),
+        T(test_import_staff_rejects_addresses_the_mailer_refuses),
+        T(test_import_staff_empty_emails_stay_allowed),
+        T(test_import_staff_names_in_every_script),
+        T(test_import_staff_rejects_invisible_controls_in_name),
+        T(test_import_rejects_invisible_controls_in_other_cells),
+        T(test_import_message_shows_controls_in_header_as_question_marks),
         T(test_import_bad_imei_names_line_and_column),
         T(test_import_short_imei_is_rejected),
         T(test_import_imei_with_separators_is_stored_as_digits),
