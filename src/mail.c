@@ -14,6 +14,8 @@
  * the tree. */
 #include "mail.h"
 
+#include "text.h"
+
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <pthread.h>
@@ -95,19 +97,14 @@ bool mail_address_ok(const char *addr)
     return true;
 }
 
-/* Header text may be any UTF-8 but no control character: CR or LF would
- * let the value start a new header (header injection), and the others
- * (C0, DEL, and C1 such as U+0085 NEL, UTF-8 C2 80 to C2 9F) have no
- * business in a subject or a name. */
+/* Header text follows the rule every imported text follows (text_check):
+ * UTF-8 with no control character (CR or LF would let the value start a
+ * new header: header injection), no C1 control such as U+0085 NEL, no
+ * line separator and no bidirectional override that could make a subject
+ * read other than it is. */
 static bool header_text_ok(const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-            return false;
-        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-            return false;
-    }
-    return g_utf8_validate(s, -1, NULL);
+    return text_is_clean(s, strlen(s));
 }
 
 static bool ascii_run(const char *s, size_t n)

@@ -673,6 +673,18 @@ static void test_compose_refuses_next_line_control_in_subject(void **state)
     assert_refused(&m, "Subject");
 }
 
+static void test_compose_refuses_line_separator_and_bidi_override(void **state)
+{
+    struct dk_mail m = full_mail();
+
+    (void)state;
+    m.subject = "Receipt\xe2\x80\xa8" "Bcc: everyone@example.org";
+    assert_refused(&m, "Subject");
+    m = full_mail();
+    m.to_name = "Ann \xe2\x80\xae" "eeL";
+    assert_refused(&m, "To display name");
+}
+
 static void test_compose_refuses_lf_in_display_name(void **state)
 {
     struct dk_mail m = full_mail();
@@ -761,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_compose_refuses_next_line_control_in_subject),
         cmocka_unit_test(test_compose_refuses_lf_in_display_name),
         cmocka_unit_test(test_compose_keeps_long_ascii_word_in_subject),
+        cmocka_unit_test(test_compose_refuses_line_separator_and_bidi_override),
         cmocka_unit_test(test_address_ok_accepts_plain_addresses),
         cmocka_unit_test(test_address_ok_refuses_malformed_addresses),
         cmocka_unit_test(test_address_ok_refuses_overlong_local_part),
