@@ -6,6 +6,7 @@
 
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -87,6 +88,54 @@ static int open_errno(const char *path)
     return -EIO;
 }
 
+/* The one rule for a placeholder, shared by the filler and the load-time
+ * check so the two can never disagree: a "{", one or more of
+ * [A-Za-z0-9_], and "}".  Every "{" is a candidate start; there is no
+ * escape, so in "{{count}}" the first "{" is plain text and "{count}" is
+ * a placeholder ("{" VALUE "}" once filled); "{}", "{ count }" and
+ * "{a and" are plain text.  The next placeholder at or after p, with the
+ * length of its name in *len; NULL when there is none. */
+static const char *next_placeholder(const char *p, size_t *len)
+{
+    static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+
+    for (p = strchr(p, '{'); p != NULL; p = strchr(p + 1, '{')) {
+        *len = strspn(p + 1, name_chars);
+        if (*len > 0 && p[1 + *len] == '}')
+            return p;
+    }
+    return NULL;
+}
+
+/* Whether text holds the placeholder {name} (len bytes of name). */
+static bool has_placeholder(const char *text, const char *name, size_t len)
+{
+    size_t n;
+
+    for (const char *p = next_placeholder(text, &n); p != NULL;
+         p = next_placeholder(p + n + 2, &n)) {
+        if (n == len && memcmp(p + 1, name, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The first placeholder of text that other lacks, in *name and *len;
+ * false when other has them all. */
+static bool placeholder_not_in(const char *text, const char *other, const char **name,
+                               size_t *len)
+{
+    for (const char *p = next_placeholder(text, len); p != NULL;
+         p = next_placeholder(p + *len + 2, len)) {
+        if (!has_placeholder(other, p + 1, *len)) {
+            *name = p + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
 static int check_texts(const char *path, json_t *root, struct dk_error *err)
 {
     const char *key;
@@ -153,8 +202,55 @@ static void note_missing(const struct dk_catalog *c)
                  c->lang, missing, missing == 1 ? "" : "s", I18N_FALLBACK);
 }
 
-int i18n_load(const char *dir, const char *lang, struct dk_catalog **out,
-              struct dk_error *err)
+/* One text against English's text of the same key.  The messages stay on
+ * one line each, so they can be found with grep. */
+static int check_key(const char *path, const char *key, const char *text,
+                     const char *english, struct dk_error *err)
+{
+    const char *name;
+    size_t len;
+
+    if (placeholder_not_in(text, english, &name, &len))
+        return dk_error_set(err, DK_EINPUT,
+            "message catalog %s: \"%s\" has {%.*s}, which the English text does not",
+            path, key, (int)len, name);
+    if (placeholder_not_in(english, text, &name, &len))
+        return dk_error_set(err, DK_EINPUT,
+            "message catalog %s: \"%s\" lacks {%.*s}, which the English text has",
+            path, key, (int)len, name);
+    return 0;
+}
+
+/* A translation whose {placeholders} differ from English's would print or
+ * mail a "{bogus}" as written, or silently drop a value the English text
+ * gives (a count, a receipt id), so it is refused at load, naming the
+ * file, the key and the placeholder.  Keys English lacks are not judged
+ * here: no program asks for them. */
+static int check_placeholders(const char *dir, const struct dk_catalog *c,
+                              struct dk_error *err)
+{
+    char path[DK_PATH_MAX + 32];
+    const char *key;
+    json_t *value;
+    int rc = catalog_path(dir, c->lang, path, sizeof(path), err);
+
+    if (rc != 0)
+        return rc;
+    json_object_foreach(c->texts, key, value) {
+        const char *english = json_string_value(json_object_get(c->fallback, key));
+
+        rc = english != NULL ? check_key(path, key, json_string_value(value), english, err)
+                             : 0;
+        if (rc != 0)
+            break;
+    }
+    return rc;
+}
+
+/* i18n_load; note says whether a translation's missing texts are logged
+ * (not when i18n_available only asks whether it would load). */
+static int load(const char *dir, const char *lang, bool note, struct dk_catalog **out,
+                struct dk_error *err)
 {
     struct dk_catalog *c = NULL;
     int rc;
@@ -177,9 +273,11 @@ int i18n_load(const char *dir, const char *lang, struct dk_catalog **out,
         rc = load_file(dir, lang, &c->texts, err);
     if (rc == 0 && strcmp(lang, I18N_FALLBACK) != 0)
         rc = load_file(dir, I18N_FALLBACK, &c->fallback, err);
+    if (rc == 0 && c->fallback != NULL)
+        rc = check_placeholders(dir, c, err);
     if (rc != 0)
         goto out;
-    if (c->fallback != NULL)
+    if (note && c->fallback != NULL)
         note_missing(c);
     *out = c;
     c = NULL;
@@ -188,13 +286,75 @@ out:
     return rc;
 }
 
+int i18n_load(const char *dir, const char *lang, struct dk_catalog **out,
+              struct dk_error *err)
+{
+    return load(dir, lang, true, out, err);
+}
+
+/* Loads it whole: a file that is there but broken must not be offered
+ * (the kiosk would take "ES" and then fail to switch).  A few kilobytes of
+ * JSON, read when a person picks a language or a receipt is worded. */
 bool i18n_available(const char *dir, const char *lang)
 {
-    char path[DK_PATH_MAX + 32];
+    struct dk_catalog *c = NULL;
+    struct dk_error err = {{0}};
+    int rc;
 
-    if (!lang_ok(lang) || catalog_path(dir, lang, path, sizeof(path), NULL) != 0)
+    if (!lang_ok(lang))
         return false;
-    return access(path, R_OK) == 0;
+    rc = load(dir, lang, false, &c, &err);
+    i18n_free(c);
+    if (rc != 0 && rc != -ENOENT)
+        log_warn("language %s is not offered: %s", lang, err.msg);
+    return rc == 0;
+}
+
+/* LANG.json names only: a file whose name is not a language code can never
+ * be loaded (lang_ok refuses it), so it is not a catalog. */
+static int catalog_file(const struct dirent *e)
+{
+    size_t len = strlen(e->d_name);
+    char lang[16];
+
+    if (len <= 5 || len - 5 >= sizeof(lang) || strcmp(e->d_name + len - 5, ".json") != 0)
+        return 0;
+    memcpy(lang, e->d_name, len - 5);
+    lang[len - 5] = '\0';
+    return lang_ok(lang) && strcmp(lang, I18N_FALLBACK) != 0;
+}
+
+int i18n_check_dir(const char *dir, struct dk_error *err)
+{
+    struct dk_catalog *c = NULL;
+    struct dirent **names = NULL;
+    int n, rc;
+
+    /* English first: every other catalog is loaded with it behind. */
+    rc = load(dir, I18N_FALLBACK, false, &c, err);
+    i18n_free(c);
+    if (rc != 0)
+        return rc;
+    n = scandir(dir, &names, catalog_file, alphasort);
+    if (n < 0) {
+        rc = -errno;
+        return dk_error_set(err, rc, "cannot read message catalog folder %s: %s", dir,
+                            strerror(-rc));
+    }
+    for (int i = 0; i < n; i++) {
+        char lang[16];
+
+        if (rc == 0) {
+            snprintf(lang, sizeof(lang), "%.*s", (int)(strlen(names[i]->d_name) - 5),
+                     names[i]->d_name);
+            c = NULL;
+            rc = load(dir, lang, false, &c, err);
+            i18n_free(c);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
 }
 
 const char *i18n_lang(const struct dk_catalog *c)
@@ -252,30 +412,20 @@ static const char *arg_value(const struct fill_args *a, const char *name, size_t
  * filled again. */
 static void fill(FILE *f, const char *text, const struct fill_args *a)
 {
-    static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz"
-                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
     const char *p = text;
+    size_t len;
 
-    while (*p != '\0') {
-        const char *open = strchr(p, '{');
-        size_t len;
-        const char *value;
+    for (const char *open = next_placeholder(p, &len); open != NULL;
+         open = next_placeholder(p, &len)) {
+        const char *value = arg_value(a, open + 1, len);
 
-        if (open == NULL) {
-            fputs(p, f);
-            return;
-        }
-        fwrite(p, 1, (size_t)(open - p), f);
-        len = strspn(open + 1, name_chars);
-        value = len > 0 && open[1 + len] == '}' ? arg_value(a, open + 1, len) : NULL;
-        if (value != NULL) {
+        /* A placeholder with no value given is left as written. */
+        fwrite(p, 1, (size_t)(open - p) + (value != NULL ? 0 : len + 2), f);
+        if (value != NULL)
             fputs(value, f);
-            p = open + len + 2;
-        } else {
-            fputc('{', f);
-            p = open + 1;
-        }
+        p = open + len + 2;
     }
+    fputs(p, f);
 }
 
 char *i18n_format(const struct dk_catalog *c, const char *key, ...)

@@ -21,13 +21,31 @@ const char *i18n_dir(const struct dk_config *cfg);
 
 /* Load LANG.json from dir, with en.json behind it for any key it lacks.
  * 0; DK_EINPUT naming the file (and line and column) when it is not a flat
- * JSON object of strings, or lang is not a plain language code; -errno
- * when it cannot be read.  The caller frees with i18n_free. */
+ * JSON object of strings, or lang is not a plain language code, or (for a
+ * language other than English) a text's set of {NAME} placeholders is not
+ * the English text's of the same key, naming the key and the placeholder;
+ * -errno when it cannot be read (en.json too).  A placeholder is what
+ * i18n_format fills: "{", one or more of [A-Za-z0-9_], "}"; there is no
+ * escape, so "{{count}}" holds {count}.  How often a placeholder appears
+ * does not matter, nor do keys English lacks.  The caller frees with
+ * i18n_free. */
 int i18n_load(const char *dir, const char *lang, struct dk_catalog **out,
               struct dk_error *err);
 
-/* true when dir holds LANG.json (lang checked as a plain code first). */
+/* true when i18n_load would load LANG.json from dir (lang checked as a
+ * plain code first).  A file that is there but refused is logged as a
+ * warning; a missing one is not. */
 bool i18n_available(const char *dir, const char *lang);
+
+/* Check a catalog folder as the programs will use it: en.json first, then
+ * every LANG.json in dir (names that are not a language code, such as
+ * es_ES.json or notes.json, are not catalogs and are passed over), in
+ * name order, each by i18n_load's rules.  Loads nothing for later use and
+ * logs nothing.  0 when all load; else the first failure, with err naming
+ * the file: DK_EINPUT for a file that is there but refused, -errno for one
+ * that cannot be read (-ENOENT when en.json is missing) or a folder that
+ * cannot be listed. */
+int i18n_check_dir(const char *dir, struct dk_error *err);
 
 /* The language code the catalog was loaded for ("es"). */
 const char *i18n_lang(const struct dk_catalog *c);

@@ -352,7 +352,8 @@ static void placeholders(const char *text, char *out, size_t size)
     size_t n = 0, used = 0;
 
     for (const char *p = strchr(text, '{'); p != NULL && n < 32; p = strchr(p + 1, '{')) {
-        size_t len = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
+        size_t len = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
         if (len > 0 && len < sizeof(names[0]) && p[1 + len] == '}')
             snprintf(names[n++], sizeof(names[0]), "%.*s", (int)len, p + 1);
@@ -448,7 +449,6 @@ static int check_catalogs(const char *folder, char *report, size_t size, int *fi
 
             snprintf(report + used, size - used, "%s\n", err.msg);
             problems++;
-            continue;
         }
         i18n_free(c);
         problems += compare_with_english(folder, e->d_name, report, size);
@@ -473,17 +473,265 @@ static void test_i18n_every_catalog_has_every_english_key_and_placeholder(void *
 /* The check above, shown to catch what it is there for. */
 static void test_i18n_catalog_check_catches_a_missing_key_and_a_placeholder(void **state)
 {
-    char report[2048];
+    char report[2048], want[2048];
     int files = 0;
 
     (void)state;
     write_catalog("en", "{\"a\": \"Asset {tag}\", \"b\": \"{count} of {total}\", \"c\": \"C\"}");
     write_catalog("es", "{\"a\": \"Equipo {etiqueta}\", \"b\": \"{total}: {count}\"}");
-    assert_int_equal(check_catalogs(dir, report, sizeof(report), &files), 2);
+    assert_int_equal(check_catalogs(dir, report, sizeof(report), &files), 3);
     assert_int_equal(files, 1);
-    assert_string_equal(report, "es.json: a has {etiqueta}, English has {tag}\n"
-                                "es.json: no text for c\n");
+    snprintf(want, sizeof(want),
+             "message catalog %s/es.json: \"a\" has {etiqueta}, which the English text does "
+             "not\n"
+             "es.json: a has {etiqueta}, English has {tag}\n"
+             "es.json: no text for c\n",
+             dir);
+    assert_string_equal(report, want);
     remove_catalog("es");
+}
+
+/* ---- placeholders judged at load ---------------------------------------- */
+
+static void test_i18n_placeholder_english_lacks_is_refused_naming_key(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    write_catalog("en", "{\"slip.receipt\": \"Receipt\", \"slip.title\": \"Device return "
+                        "receipt\"}");
+    write_catalog("es", "{\"slip.receipt\": \"Recibo\", \"slip.title\": \"Recibo {bogus}\"}");
+    assert_int_equal(load_error("es", msg, sizeof(msg)), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "message catalog %s/es.json: \"slip.title\" has {bogus}, which the English text "
+             "does not",
+             dir);
+    assert_string_equal(msg, want);
+    assert_false(i18n_available(dir, "es"));
+}
+
+static void test_i18n_subject_with_a_name_english_lacks_is_refused(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    write_catalog("en", "{\"email.received.subject\": \"Device received by OIIT: asset "
+                        "{tag}\"}");
+    write_catalog("es", "{\"email.received.subject\": \"{name}, OIIT recibió el equipo "
+                        "{tag}\"}");
+    assert_int_equal(load_error("es", msg, sizeof(msg)), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "message catalog %s/es.json: \"email.received.subject\" has {name}, which the "
+             "English text does not",
+             dir);
+    assert_string_equal(msg, want);
+}
+
+static void test_i18n_placeholder_english_has_is_required(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    write_catalog("en", "{\"b\": \"{count} of {total}\"}");
+    write_catalog("es", "{\"b\": \"de {total}\"}");
+    assert_int_equal(load_error("es", msg, sizeof(msg)), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "message catalog %s/es.json: \"b\" lacks {count}, which the English text has",
+             dir);
+    assert_string_equal(msg, want);
+}
+
+/* Names are case-sensitive, as the filler matches them. */
+static void test_i18n_placeholder_of_other_case_is_refused(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    write_catalog("en", "{\"b\": \"{count} left\"}");
+    write_catalog("es", "{\"b\": \"quedan {Count}\"}");
+    assert_int_equal(load_error("es", msg, sizeof(msg)), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "message catalog %s/es.json: \"b\" has {Count}, which the English text does not",
+             dir);
+    assert_string_equal(msg, want);
+}
+
+/* The filler's rule: "{{count}}" holds {count} (filled as "{2}"); "{}",
+ * "{ x }" and an unclosed "{a b" are plain text; order and repeats do not
+ * matter; a key English lacks is not judged. */
+static void test_i18n_placeholders_are_judged_by_the_fillers_rule(void **state)
+{
+    struct dk_catalog *c = NULL;
+    char *s;
+
+    (void)state;
+    write_catalog("en", "{\"a\": \"{count} left of {total}\", \"b\": \"{count} left\"}");
+    write_catalog("es", "{\"a\": \"{total}: {count}, {count}\", "
+                        "\"b\": \"{{count}} quedan {} { x } {a b\", \"extra\": \"{x}\"}");
+    assert_int_equal(i18n_load(dir, "es", &c, NULL), 0);
+    s = i18n_format(c, "b", "count", "2", "x", "X", "a", "A", I18N_END);
+    assert_string_equal(s, "{2} quedan {} { x } {a b");
+    free(s);
+    i18n_free(c);
+    assert_true(i18n_available(dir, "es"));
+}
+
+/* English is the reference, so its own placeholders are not judged. */
+static void test_i18n_english_alone_has_any_placeholders(void **state)
+{
+    char msg[DK_ERROR_MAX];
+
+    (void)state;
+    write_catalog("en", "{\"a\": \"{anything} {at_all}\"}");
+    assert_int_equal(load_error("en", msg, sizeof(msg)), 0);
+}
+
+static void test_i18n_available_is_false_for_a_truncated_catalog(void **state)
+{
+    (void)state;
+    write_catalog("en", "{\"greeting\": \"Hello\"}");
+    write_catalog("es", "{\"greeting\": \"Ho");
+    assert_false(i18n_available(dir, "es"));
+    assert_true(i18n_available(dir, "en"));
+}
+
+/* ---- checking a whole folder ---------------------------------------------- */
+
+static void good_folder(void)
+{
+    write_catalog("en", "{\"greeting\": \"Hello {name}\", \"bye\": \"Goodbye\"}");
+    write_catalog("es", "{\"greeting\": \"Hola {name}\", \"bye\": \"Adiós\"}");
+    write_catalog("pt-BR", "{\"greeting\": \"Olá {name}\"}");
+}
+
+static int check_dir_error(char *msg, size_t size)
+{
+    struct dk_error err = {{0}};
+    int rc = i18n_check_dir(dir, &err);
+
+    snprintf(msg, size, "%s", rc == 0 ? "" : err.msg);
+    return rc;
+}
+
+static void test_i18n_check_dir_passes_a_good_folder(void **state)
+{
+    char msg[DK_ERROR_MAX];
+
+    (void)state;
+    good_folder();
+    assert_int_equal(check_dir_error(msg, sizeof(msg)), 0);
+    assert_string_equal(msg, "");
+}
+
+static void test_i18n_check_dir_passes_the_shipped_folder(void **state)
+{
+    struct dk_error err = {{0}};
+
+    (void)state;
+    assert_int_equal(i18n_check_dir(DK_CATALOG_DIR, &err), 0);
+}
+
+static void test_i18n_check_dir_names_a_truncated_catalog(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    good_folder();
+    write_catalog("es", "{\"greeting\": \"Hola {name}\", \"bye\": \"Adi");
+    assert_int_equal(check_dir_error(msg, sizeof(msg)), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "message catalog %s/es.json:1:39: premature end of input near '\"Adi'", dir);
+    assert_string_equal(msg, want);
+}
+
+static void test_i18n_check_dir_names_a_text_that_is_not_a_string(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    good_folder();
+    write_catalog("es", "{\"greeting\": \"Hola {name}\", \"bye\": [\"Adiós\"]}");
+    assert_int_equal(check_dir_error(msg, sizeof(msg)), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "message catalog %s/es.json: the text of \"bye\" is not a string", dir);
+    assert_string_equal(msg, want);
+}
+
+static void test_i18n_check_dir_names_a_bad_placeholder(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    good_folder();
+    write_catalog("pt-BR", "{\"greeting\": \"Olá {nome}\"}");
+    assert_int_equal(check_dir_error(msg, sizeof(msg)), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "message catalog %s/pt-BR.json: \"greeting\" has {nome}, which the English text "
+             "does not",
+             dir);
+    assert_string_equal(msg, want);
+}
+
+static void test_i18n_check_dir_needs_english(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    good_folder();
+    remove_catalog("en");
+    assert_int_equal(check_dir_error(msg, sizeof(msg)), -ENOENT);
+    snprintf(want, sizeof(want),
+             "cannot open message catalog %s/en.json: No such file or directory", dir);
+    assert_string_equal(msg, want);
+}
+
+/* The tests run as root in the build container, where mode 000 still
+ * reads; a symbolic link to itself cannot be opened by anyone. */
+static void test_i18n_check_dir_names_an_unreadable_catalog(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX], path[128];
+
+    (void)state;
+    good_folder();
+    remove_catalog("es");
+    snprintf(path, sizeof(path), "%s/es.json", dir);
+    assert_int_equal(symlink("es.json", path), 0);
+    assert_int_equal(check_dir_error(msg, sizeof(msg)), -ELOOP);
+    snprintf(want, sizeof(want),
+             "cannot open message catalog %s/es.json: Too many levels of symbolic links", dir);
+    assert_string_equal(msg, want);
+    assert_false(i18n_available(dir, "es"));
+}
+
+/* Name order, so the report is the same on every file system. */
+static void test_i18n_check_dir_reports_the_first_by_name(void **state)
+{
+    char msg[DK_ERROR_MAX], want[DK_ERROR_MAX];
+
+    (void)state;
+    good_folder();
+    write_catalog("fr", "{\"greeting\": 1}");
+    write_catalog("de", "{\"greeting\": \"Hallo\"}");
+    assert_int_equal(check_dir_error(msg, sizeof(msg)), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "message catalog %s/de.json: \"greeting\" lacks {name}, which the English text "
+             "has",
+             dir);
+    assert_string_equal(msg, want);
+}
+
+/* A name that is not a language code can never be loaded, so it is not a
+ * catalog: the web UI's or an editor's other files do not fail the check. */
+static void test_i18n_check_dir_passes_over_files_that_are_not_catalogs(void **state)
+{
+    char msg[DK_ERROR_MAX];
+
+    (void)state;
+    good_folder();
+    write_catalog("notes", "not json");
+    write_catalog("es_ES", "{");
+    write_catalog("es.json~", "{");
+    assert_int_equal(check_dir_error(msg, sizeof(msg)), 0);
 }
 
 int main(void)
@@ -507,6 +755,22 @@ int main(void)
         T(test_i18n_format_fills_once_and_leaves_the_rest),
         T(test_i18n_every_catalog_has_every_english_key_and_placeholder),
         T(test_i18n_catalog_check_catches_a_missing_key_and_a_placeholder),
+        T(test_i18n_placeholder_english_lacks_is_refused_naming_key),
+        T(test_i18n_subject_with_a_name_english_lacks_is_refused),
+        T(test_i18n_placeholder_english_has_is_required),
+        T(test_i18n_placeholder_of_other_case_is_refused),
+        T(test_i18n_placeholders_are_judged_by_the_fillers_rule),
+        T(test_i18n_english_alone_has_any_placeholders),
+        T(test_i18n_available_is_false_for_a_truncated_catalog),
+        T(test_i18n_check_dir_passes_a_good_folder),
+        T(test_i18n_check_dir_passes_the_shipped_folder),
+        T(test_i18n_check_dir_names_a_truncated_catalog),
+        T(test_i18n_check_dir_names_a_text_that_is_not_a_string),
+        T(test_i18n_check_dir_names_a_bad_placeholder),
+        T(test_i18n_check_dir_needs_english),
+        T(test_i18n_check_dir_names_an_unreadable_catalog),
+        T(test_i18n_check_dir_reports_the_first_by_name),
+        T(test_i18n_check_dir_passes_over_files_that_are_not_catalogs),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
