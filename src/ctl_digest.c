@@ -1,6 +1,9 @@
 /* dropkioskctl digest [--date YYYY-MM-DD]: queue the leaders' digests of a
- * local day now (today unless --date), e.g. for a day the daemon was down
- * at [mail] digest_time.  A leader already sent that day's digest (by the
+ * local day now, e.g. for a day the daemon was down at [mail] digest_time.
+ * Without --date, the last day whose digest is due: today once
+ * digest_time has passed, else yesterday; today before digest_time is
+ * refused even when asked for (digest_queue), because it would mark the
+ * day done before its later returns.  A leader already sent that day's digest (by the
  * daemon or an earlier run) gets nothing again.  An explicit command is
  * its own consent, so this works whatever [mail] digest says; the setting
  * governs the daemon's daily run.  `outbox send` or the daemon delivers
@@ -18,7 +21,7 @@
 static int pick_day(const struct dk_ctl *c, time_t now, char *day, size_t size)
 {
     if (c->opt.date == NULL) {
-        digest_day_of(now, day, size);
+        digest_last_due_day(&c->cfg, now, day, size);
         return 0;
     }
     if (!report_day_ok(c->opt.date)) {

@@ -86,6 +86,14 @@ void digest_day_of(time_t t, char *day, size_t size)
     strftime(day, size, "%Y-%m-%d", &tm);
 }
 
+/* Whether the local time tm is before [mail] digest_time.  Wall-clock
+ * minutes, so on a daylight-saving day the digest is still due at the
+ * time on the lobby's clock. */
+static bool before_digest_time(const struct dk_config *cfg, const struct tm *tm)
+{
+    return tm->tm_hour * 60 + tm->tm_min < cfg->digest_minute;
+}
+
 bool digest_due(const struct dk_config *cfg, time_t now, const char *last_day,
                 char *day, size_t size)
 {
@@ -94,10 +102,47 @@ bool digest_due(const struct dk_config *cfg, time_t now, const char *last_day,
     if (!cfg->digest)
         return false;
     localtime_r(&now, &tm);
-    if (tm.tm_hour * 60 + tm.tm_min < cfg->digest_minute)
+    if (before_digest_time(cfg, &tm))
         return false;
     strftime(day, size, "%Y-%m-%d", &tm);
     return strcmp(day, last_day) != 0;
+}
+
+void digest_last_due_day(const struct dk_config *cfg, time_t now, char *day,
+                         size_t size)
+{
+    struct tm tm;
+
+    localtime_r(&now, &tm);
+    if (before_digest_time(cfg, &tm)) {
+        /* Noon of the day before: mktime turns day 0 into the last of the
+         * month before, and noon is clear of any daylight-saving change. */
+        tm.tm_mday -= 1;
+        tm.tm_hour = 12;
+        tm.tm_min = 0;
+        tm.tm_sec = 0;
+        tm.tm_isdst = -1;
+        mktime(&tm);
+    }
+    strftime(day, size, "%Y-%m-%d", &tm);
+}
+
+/* Today's digest queued before digest_time would record the day as done
+ * for each leader, and the returns of the rest of the day would reach
+ * nobody; the daemon never asks that early, and nor may anyone else. */
+static int check_due(const struct dk_config *cfg, const char *day, time_t now,
+                     struct dk_error *err)
+{
+    struct tm tm;
+    char today[11];
+
+    localtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    if (strcmp(day, today) != 0 || !before_digest_time(cfg, &tm))
+        return 0;
+    return dk_error_set(err, DK_EINPUT,
+        "the digest of %s is due at %02d:%02d; give --date for a finished day, or wait",
+        day, cfg->digest_minute / 60, cfg->digest_minute % 60);
 }
 
 static void utc_text(time_t t, char *buf, size_t size)
@@ -433,6 +478,8 @@ int digest_queue(struct dk_store *store, const struct dk_config *cfg,
     int rc = day_bounds(day, now, from, until, sizeof(from), err);
 
     *n_queued = 0;
+    if (rc == 0)
+        rc = check_due(cfg, day, now, err);
     if (rc != 0)
         return rc;
     localtime_r(&now, &tm);

@@ -23,6 +23,9 @@
  * leader once, whoever asks again and whenever (a second call, a restart,
  * dropkioskctl digest, a crash half-way, which commits nothing).
  *
+ * A day's digest is never queued before it is due (today's before
+ * [mail] digest_time), by the daemon or by hand.
+ *
  * TODO(digest): a return after the day's digest was queued (after
  * [mail] digest_time) is in no digest, because the day is recorded as done
  * for its leader; set digest_time after the lobby closes. */
@@ -44,7 +47,9 @@
  * is logged and left unrecorded (a corrected import can still get it
  * sent); the others go ahead.  *n_queued gets the number queued (0 when
  * there were no returns or all were queued before).  0; DK_EINPUT for a
- * day that is not a calendar day or has not begun by now; DK_EDB;
+ * day that is not a calendar day or has not begun by now, or that is
+ * today while the local time of now is before cfg->digest_minute ("the
+ * digest of DAY is due at HH:MM; ..."), queuing nothing; DK_EDB;
  * -ENOMEM. */
 int digest_queue(struct dk_store *store, const struct dk_config *cfg,
                  const char *day, time_t now, int *n_queued,
@@ -56,6 +61,12 @@ int digest_count_done(struct dk_store *store, const char *day, int *n,
 
 /* The local day of t as "YYYY-MM-DD" into day (at least 11 bytes). */
 void digest_day_of(time_t t, char *day, size_t size);
+
+/* The last local day whose digest was due at now, "YYYY-MM-DD" into day
+ * (at least 11 bytes): today when the local time of now is at or past
+ * cfg->digest_minute, else yesterday.  Whatever cfg->digest says. */
+void digest_last_due_day(const struct dk_config *cfg, time_t now, char *day,
+                         size_t size);
 
 /* Whether the daemon should queue a digest now: true, with today's local
  * day in day (at least 11 bytes), when cfg->digest is on, the local time

@@ -74,7 +74,7 @@ static const char usage_text[] =
     "  reprint [RECEIPT-ID] --tech ID [--printer NAME] [--pin-stdin]\n"
     "                               print a receipt again (default: this\n"
     "                               kiosk's last one)\n"
-    "  digest [--date DATE]         queue the leaders' daily digests now\n\n"
+    "  digest [--date DATE]         queue the leaders' digests of the last day due\n\n"
     "Options:\n"
     "  -c, --config FILE  config file (default $DROPKIOSK_CONFIG, then\n"
     "                     /etc/dropkiosk/dropkiosk.conf)\n"

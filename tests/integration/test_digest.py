@@ -3,7 +3,9 @@ returns made at the real daemon through its pty scanner, `dropkioskctl
 digest` and `outbox send`, and the real SMTP server on loopback.  A leader
 gets one digest listing exactly their staff's devices, never a second one;
 the daemon queues the digest itself at start once digest_time has passed;
-a desktop ticket carries the configured ticket_subject."""
+`dropkioskctl digest` without --date takes the last day whose digest is due
+and never queues today's before digest_time; a desktop ticket carries the
+configured ticket_subject."""
 
 import datetime
 import email
@@ -107,6 +109,9 @@ class DigestTest(unittest.TestCase):
 
 
 class CtlDigestTest(DigestTest):
+    # 00:00 has always passed: with no --date, the day is today.
+    extra = "digest_time = 00:00\n"
+
     def test_leader_gets_one_digest_of_exactly_their_staffs_devices(self):
         kiosk = self.start_kiosk()
         self.make_returns(kiosk)
@@ -163,6 +168,60 @@ class CtlDigestTest(DigestTest):
         self.assertEqual(out.returncode, 2)
         self.assertIn("digest does not take --from", out.stderr.decode())
         self.assertEqual(self.site.query("SELECT count(*) FROM digests"), [(0,)])
+
+
+class CtlDigestBeforeTimeTest(DigestTest):
+    """The site's clock is set, by its time zone, to 12:00-12:59 now, so
+    digest_time 23:00 is hours ahead whenever the test runs."""
+    extra = "digest_time = 23:00\n"
+
+    def setUp(self):
+        super().setUp()
+        offset = datetime.datetime.now(datetime.timezone.utc).hour - 12
+        # POSIX signs: Etc/GMT+5 is five hours behind UTC.
+        zone = "Etc/GMT%+d" % offset
+        self.site.text = self.site.text.replace("timezone = America/New_York",
+                                                "timezone = %s" % zone)
+        self.site.write_config()
+        now = datetime.datetime.now(zoneinfo.ZoneInfo(zone))
+        self.assertEqual(now.hour, 12)
+        self.today = now.strftime("%Y-%m-%d")
+        self.yesterday = (now - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+
+    def set_digest_time(self, hhmm):
+        self.site.text = self.site.text.replace("digest_time = 23:00\n",
+                                                "digest_time = %s\n" % hhmm)
+        self.site.write_config()
+
+    def test_before_digest_time_the_day_is_yesterday_and_today_waits(self):
+        kiosk = self.start_kiosk()
+        self.make_returns(kiosk)
+        kiosk.stop()
+
+        out = self.site.ctl("digest")
+        self.assertEqual(out.stdout.decode(),
+                         "queued 0 digests for %s: no returns that day for a leader "
+                         "to hear of\n" % self.yesterday)
+        self.assertEqual(self.site.query("SELECT count(*) FROM digests"), [(0,)])
+
+        # Asked for today by name, it is refused, and nothing is recorded.
+        early = self.site.ctl("digest", "--date", self.today, check=False)
+        self.assertEqual(early.returncode, 2)
+        self.assertEqual(early.stderr.decode(),
+                         "dropkioskctl: the digest of %s is due at 23:00; give --date for a "
+                         "finished day, or wait\n" % self.today)
+        self.assertEqual(early.stdout, b"")
+        self.assertEqual(self.site.query("SELECT count(*) FROM digests"), [(0,)])
+        self.assertEqual(self.site.query("SELECT count(*) FROM outbox"), [(0,)])
+
+        # Once digest_time has passed, the day's returns still reach the leader.
+        self.set_digest_time("12:00")
+        out = self.site.ctl("digest")
+        self.assertEqual(out.stdout.decode(), "queued 1 digest for %s\n" % self.today)
+        self.assertEqual(self.site.ctl("outbox", "send").stdout.decode(),
+                         "1 sent, 0 failed, 0 to retry\n")
+        (eml, env), = self.smtp.messages()
+        self.assert_finance_digest(eml, env, self.today)
 
 
 class DaemonDigestTest(DigestTest):

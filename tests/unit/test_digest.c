@@ -539,6 +539,129 @@ static void test_digest_is_never_due_when_off(void **state)
         digest_due(&fx->cfg, (time_t)1717448400, "", day, sizeof(day)));
 }
 
+/* 2024-06-04T11:00:00Z, 07:00 in New York: Finance's return of the day
+ * before the default digest_time, 17:00. */
+static const char early_return_sql[] =
+    "INSERT INTO returns (asset_tag, returned_by, assignee_at_time, site_id, kiosk_id, "
+    "  returned_at, charger_declared) VALUES "
+    "  ('104500', 'S100001', 'S100001', 'bolling', 'bolling-1', '2024-06-04T11:00:00Z', 1);";
+
+/* NOW is 08:00 on 2024-06-04: today's digest is not due until 17:00, and
+ * queuing it would mark the day done before the rest of its returns. */
+static void test_todays_digest_before_digest_time_is_refused(void **state)
+{
+    struct fixture *fx = *state;
+    struct dk_error err = {{0}};
+    int n = -1;
+
+    assert_int_equal(store_exec(fx->store, early_return_sql, &err), 0);
+    assert_int_equal(
+        digest_queue(fx->store, &fx->cfg, "2024-06-04", NOW, &n, &err),
+        DK_EINPUT);
+    assert_string_equal(err.msg, "the digest of 2024-06-04 is due at 17:00; give --date "
+                                 "for a finished day, or wait");
+    assert_int_equal(n, 0);
+    assert_int_equal(count(fx, "SELECT count(*) FROM digests"), 0);
+    assert_int_equal(count(fx, "SELECT count(*) FROM outbox"), 0);
+}
+
+/* 2024-06-04T21:00:00Z is 17:00 in New York. */
+static void test_todays_digest_is_queued_from_digest_time(void **state)
+{
+    struct fixture *fx = *state;
+    struct dk_error err = {{0}};
+    int n = -1;
+
+    assert_int_equal(store_exec(fx->store, early_return_sql, &err), 0);
+    assert_int_equal(digest_queue(fx->store, &fx->cfg, "2024-06-04",
+                                  (time_t)1717534800, &n, &err),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(count(fx, "SELECT count(*) FROM digests WHERE day = '2024-06-04' "
+                               "AND leader_email = 'lead.finance@example.org'"),
+                     1);
+}
+
+static void test_refusal_names_the_configured_digest_time(void **state)
+{
+    struct fixture *fx = *state;
+    struct dk_error err = {{0}};
+    int n = -1;
+
+    fx->cfg.digest_minute = 8 * 60 + 5;
+    assert_int_equal(
+        digest_queue(fx->store, &fx->cfg, "2024-06-04", NOW, &n, &err),
+        DK_EINPUT);
+    assert_string_equal(err.msg, "the digest of 2024-06-04 is due at 08:05; give --date "
+                                 "for a finished day, or wait");
+}
+
+/* A finished day is due whatever the time of day. */
+static void test_yesterdays_digest_is_queued_before_digest_time(void **state)
+{
+    struct fixture *fx = *state;
+    int n = -1;
+
+    fx->cfg.digest_minute = 23 * 60 + 59;
+    assert_int_equal(queue(fx, "2024-06-03", &n), 0);
+    assert_int_equal(n, 2);
+}
+
+/* 2024-06-04T20:59:00Z is 16:59 in New York; 21:00:00Z is 17:00. */
+static void test_last_due_day_is_yesterday_until_digest_time(void **state)
+{
+    struct fixture *fx = *state;
+    char day[11] = "";
+
+    fx->cfg.digest_minute = 17 * 60;
+    digest_last_due_day(&fx->cfg, NOW, day, sizeof(day));
+    assert_string_equal(day, "2024-06-03");
+    digest_last_due_day(&fx->cfg, (time_t)1717534740, day, sizeof(day));
+    assert_string_equal(day, "2024-06-03");
+    digest_last_due_day(&fx->cfg, (time_t)1717534800, day, sizeof(day));
+    assert_string_equal(day, "2024-06-04");
+}
+
+/* 2024-06-04T04:00:00Z is midnight in New York: with digest_time 00:00 the
+ * day is due from its first minute. */
+static void test_last_due_day_is_today_from_midnight_at_digest_time_0000(void **state)
+{
+    struct fixture *fx = *state;
+    char day[11] = "";
+
+    fx->cfg.digest_minute = 0;
+    digest_last_due_day(&fx->cfg, (time_t)1717473600, day, sizeof(day));
+    assert_string_equal(day, "2024-06-04");
+}
+
+/* 2024-07-01T12:00:00Z is 08:00 EDT; 2025-01-01T13:00:00Z is 08:00 EST. */
+static void test_last_due_day_crosses_month_and_year(void **state)
+{
+    struct fixture *fx = *state;
+    char day[11] = "";
+
+    fx->cfg.digest_minute = 17 * 60;
+    digest_last_due_day(&fx->cfg, (time_t)1719835200, day, sizeof(day));
+    assert_string_equal(day, "2024-06-30");
+    digest_last_due_day(&fx->cfg, (time_t)1735736400, day, sizeof(day));
+    assert_string_equal(day, "2024-12-31");
+}
+
+/* The day after each daylight-saving change, early in the morning:
+ * 2024-03-11T05:00:00Z is 01:00 EDT (2024-03-10 had 23 hours), and
+ * 2024-11-04T05:30:00Z is 00:30 EST (2024-11-03 had 25). */
+static void test_last_due_day_across_daylight_saving_changes(void **state)
+{
+    struct fixture *fx = *state;
+    char day[11] = "";
+
+    fx->cfg.digest_minute = 17 * 60;
+    digest_last_due_day(&fx->cfg, (time_t)1710133200, day, sizeof(day));
+    assert_string_equal(day, "2024-03-10");
+    digest_last_due_day(&fx->cfg, (time_t)1730698200, day, sizeof(day));
+    assert_string_equal(day, "2024-11-03");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -559,6 +682,14 @@ int main(void)
         T(test_bad_day_is_refused),
         T(test_digest_is_due_from_digest_time_once_a_day),
         T(test_digest_is_never_due_when_off),
+        T(test_todays_digest_before_digest_time_is_refused),
+        T(test_todays_digest_is_queued_from_digest_time),
+        T(test_refusal_names_the_configured_digest_time),
+        T(test_yesterdays_digest_is_queued_before_digest_time),
+        T(test_last_due_day_is_yesterday_until_digest_time),
+        T(test_last_due_day_is_today_from_midnight_at_digest_time_0000),
+        T(test_last_due_day_crosses_month_and_year),
+        T(test_last_due_day_across_daylight_saving_changes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
