@@ -121,9 +121,12 @@ static int load_config(struct kiosk *k, const struct options *o, struct dk_error
     /* Receipts and email show the kiosk's local time. */
     setenv("TZ", k->cfg.timezone, 1);
     tzset();
-    /* The start screen's words: a kiosk that cannot say anything must not
-     * start, and --check-config says so too. */
-    rc = i18n_load(i18n_dir(&k->cfg), k->cfg.language, &k->catalog, err);
+    /* Every catalog in the folder is checked, so a language the start
+     * prompt offers can always be switched to; a kiosk that cannot say
+     * anything must not start, and --check-config says so too. */
+    rc = i18n_check_dir(i18n_dir(&k->cfg), err);
+    if (rc == 0)
+        rc = i18n_load(i18n_dir(&k->cfg), k->cfg.language, &k->catalog, err);
     if (rc != 0)
         return rc;
     return scan_rules_init(&k->rules, &k->cfg, err);

@@ -306,6 +306,26 @@ class BadConfigTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("[scan] asset_pattern '^[0-9'", proc.stderr.decode())
 
+    def test_broken_catalog_stops_the_check_naming_file_line_column(self):
+        catalogs = os.path.join(self.site.dir, "i18n")
+        os.mkdir(catalogs)
+        shipped = os.path.join(os.path.dirname(CTL), "..", "kiosk-ui", "i18n")
+        for name in ("en.json", "es.json"):
+            with open(os.path.join(shipped, name), "rb") as f:
+                data = f.read()
+            if name == "es.json":
+                # Cut off inside its second line's text, after "Español".
+                data = data[:data.index(b"\n", data.index(b"\n") + 1) - 2]
+            with open(os.path.join(catalogs, name), "wb") as f:
+                f.write(data)
+        path = self.write("[kiosk]\ncatalogs = i18n\n[scanner t]\ntype = stdin\n")
+        proc = subprocess.run([DAEMON, "-c", path, "--check-config"], capture_output=True,
+                              timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.decode(),
+                         "dropkiosk error: message catalog %s/es.json:2:29: "
+                         "premature end of input near '\"Español'\n" % catalogs)
+
     def test_no_scanner_is_refused(self):
         path = self.write("[kiosk]\ndatabase = k.db\n")
         proc = subprocess.run([DAEMON, "-c", path], capture_output=True, timeout=30)
