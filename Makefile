@@ -7,11 +7,12 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 PKGS := sqlite3 zbar libqrencode libpng libjpeg libsodium inih gmime-3.0 libcurl libevdev \
-	libusb-1.0 jansson pangocairo
+	libusb-1.0 jansson pangocairo libmicrohttpd
 VERSION := $(shell cat VERSION)
 # Where the programs look for message catalogs when [kiosk] catalogs is not
 # set: this tree's copy for a build run in place.
 CATALOG_DIR ?= $(CURDIR)/kiosk-ui/i18n
+UI_DIR ?= $(CURDIR)/kiosk-ui
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
@@ -24,7 +25,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
 	$(shell cups-config --libs 2>/dev/null) -lpthread -lutil -lm
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DDK_HAVE_LIBJPEG -g $(WARN) $(PKG_CFLAGS) -Isrc -Idrivers \
 	-DDK_VERSION='"$(VERSION)"' -DDK_COMMIT='"$(COMMIT)"' \
-	-DDK_CATALOG_DIR='"$(CATALOG_DIR)"'
+	-DDK_CATALOG_DIR='"$(CATALOG_DIR)"' -DDK_UI_DIR='"$(UI_DIR)"'
 CFLAGS := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS)
@@ -49,7 +50,7 @@ TOOLS := $(patsubst tools/%.c,build/tools/%,$(wildcard tools/*.c))
 FUZZ_CC := clang
 FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -DDK_HAVE_LIBJPEG -g -O1 $(PKG_CFLAGS) -Isrc -Idrivers \
 	-DDK_VERSION='"$(VERSION)"' -DDK_COMMIT='"$(COMMIT)"' \
-	-DDK_CATALOG_DIR='"$(CATALOG_DIR)"' -fsanitize=address,undefined
+	-DDK_CATALOG_DIR='"$(CATALOG_DIR)"' -DDK_UI_DIR='"$(UI_DIR)"' -fsanitize=address,undefined
 FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # How long each target runs inside `make test`; `make fuzz FUZZ_SECONDS=600`

@@ -5,6 +5,7 @@
 #include "notice_digest.h"
 #include "text.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -32,6 +33,7 @@ struct load_ctx {
     int scanner_lines[DK_MAX_SCANNERS]; /* where each [scanner NAME] began */
     int printer_lines[DK_MAX_PRINTERS]; /* where each [printer NAME] began */
     bool printer_typed[DK_MAX_PRINTERS]; /* its type = was given */
+    int http_line;                       /* where [http] listen was set */
 };
 
 void config_defaults(struct dk_config *cfg)
@@ -63,6 +65,9 @@ void config_defaults(struct dk_config *cfg)
     snprintf(cfg->ticket_subject, sizeof(cfg->ticket_subject),
              "Reimage desktop {tag} at {site_name}");
     cfg->digest_minute = 17 * 60;
+    snprintf(cfg->http_listen, sizeof(cfg->http_listen), "127.0.0.1");
+    cfg->http_max_body = 65536;
+    cfg->tech_session_minutes = 15;
     cfg->overdue_days = 7;
     for (int i = 0; i < DK_N_ASSET_TYPES; i++)
         cfg->charger_cost_cents[i] = 3500;
@@ -654,6 +659,48 @@ static bool set_cents(int *dst, const char *value)
     return true;
 }
 
+/* A numeric IPv4 or IPv6 address, so that "loopback or not" is decided
+ * here, not by a name lookup at start. */
+static bool set_ip(char *dst, size_t size, const char *value)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+
+    if (inet_pton(AF_INET, value, buf) != 1 && inet_pton(AF_INET6, value, buf) != 1)
+        return false;
+    return set_text(dst, size, value);
+}
+
+static int http_key(struct load_ctx *ctx, const char *key, const char *value)
+{
+    struct dk_config *c = ctx->cfg;
+    bool ok;
+
+    if (strcmp(key, "listen") == 0) {
+        ok = set_ip(c->http_listen, sizeof(c->http_listen), value);
+        ctx->http_line = ctx->line;
+    } else if (strcmp(key, "port") == 0)
+        ok = set_int(&c->http_port, value, 0, 65535);
+    else if (strcmp(key, "certificate") == 0)
+        ok = set_path(ctx, c->http_cert, value);
+    else if (strcmp(key, "key") == 0)
+        ok = set_path(ctx, c->http_key, value);
+    else if (strcmp(key, "ui") == 0)
+        ok = set_path(ctx, c->ui_dir, value);
+    else if (strcmp(key, "max_body") == 0)
+        ok = set_int(&c->http_max_body, value, 1024, 16 * 1024 * 1024);
+    else if (strcmp(key, "tech_session_minutes") == 0)
+        ok = set_int(&c->tech_session_minutes, value, 1, 480);
+    else
+        return fail(ctx, "unknown key '%s' in [%s]", key, "http");
+    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
+bool config_http_loopback(const struct dk_config *cfg)
+{
+    return strcmp(cfg->http_listen, "127.0.0.1") == 0 || strcmp(cfg->http_listen, "::1") == 0 ||
+           strncmp(cfg->http_listen, "127.", 4) == 0;
+}
+
 static int intake_key(struct load_ctx *ctx, const char *key, const char *value)
 {
     struct dk_config *c = ctx->cfg;
@@ -719,6 +766,8 @@ static int on_entry(void *user, const char *section, const char *key, const char
         return mail_key(ctx, key, value);
     if (strcmp(section, "intake") == 0)
         return intake_key(ctx, key, value);
+    if (strcmp(section, "http") == 0)
+        return http_key(ctx, key, value);
     if (strcmp(section, "disposition") == 0)
         return disposition_key(ctx, key, value);
     return fail(ctx, "unknown section [%s]", section);
@@ -813,6 +862,12 @@ static int check_whole(struct load_ctx *ctx)
         if (s->kind == DK_SCANNER_EVDEV && s->device[0] == '\0' && !can_search)
             return fail(ctx, "[scanner %s] needs device = PATH, or vid/pid or name to find it",
                         s->name);
+    }
+    if (c->http_port != 0 && !config_http_loopback(c) &&
+        (c->http_cert[0] == '\0' || c->http_key[0] == '\0')) {
+        ctx->line = ctx->http_line;
+        return fail(ctx, "[http] listen = %s is not loopback: it needs certificate = PATH "
+                         "and key = PATH (TLS)", c->http_listen);
     }
     return check_printers(ctx);
 }

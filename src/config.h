@@ -154,6 +154,15 @@ struct dk_config {
     bool digest;          /* a daily digest email to each leader */
     int digest_minute;    /* local time of day it is sent, minutes after 00:00 */
 
+    /* [http]: the kiosk screen and the technician console */
+    char http_listen[64];          /* an IP address; 127.0.0.1 unless set */
+    int http_port;                 /* 0: no web server */
+    char http_cert[DK_PATH_MAX];   /* PEM certificate: required off loopback */
+    char http_key[DK_PATH_MAX];    /* PEM private key */
+    char ui_dir[DK_PATH_MAX];      /* the static UI; "" = built in */
+    int http_max_body;             /* bytes a request body may have */
+    int tech_session_minutes;      /* a console login lasts this long idle */
+
     /* [intake] */
     int overdue_days;   /* a dropped device not received after this is flagged */
     /* Replacement cost of a missing charger, in cents, by asset type in the
@@ -172,6 +181,9 @@ struct dk_config {
  * last.  config_asset_type_index gives the index of a name, or -1. */
 const char *config_asset_type(int i);
 int config_asset_type_index(const char *type);
+
+/* true when [http] listen is a loopback address (127.0.0.0/8 or ::1). */
+bool config_http_loopback(const struct dk_config *cfg);
 
 /* Fill cfg with the built-in defaults (no scanners, spool transport). */
 void config_defaults(struct dk_config *cfg);

@@ -6,7 +6,9 @@
 #include "inventory.h"
 #include "log.h"
 #include "mail.h"
+#include "http.h"
 #include "i18n.h"
+#include "kiosk_api.h"
 #include "mailer.h"
 #include "receipt_printer.h"
 #include "receipt.h"
@@ -33,6 +35,10 @@ struct options {
     bool check_config;
 };
 
+/* How often the screen's health (scanner, printer, mail queue, database)
+ * is looked at. */
+#define HEALTH_SECONDS 2
+
 struct kiosk {
     struct dk_config cfg;
     struct dk_store *store;
@@ -43,6 +49,10 @@ struct kiosk {
     struct dk_session *session;
     struct dk_catalog *catalog;          /* [kiosk] language */
     struct dk_receipt_printer *printer; /* NULL without one */
+    struct dk_kiosk_api *api;           /* NULL without [http] port */
+    struct dk_http *http;
+    json_t *shown;                      /* the view the screen has now */
+    time_t health_at;                   /* when the health was last looked at */
     int sigfd;
 };
 
@@ -173,6 +183,11 @@ static void banner(const struct kiosk *k)
         printf("  mail:      written to the Maildir %s (not sent)\n", c->spool_dir);
     else
         printf("  mail:      sent through %s\n", c->smtp_url);
+    if (k->http != NULL)
+        printf("  screen:    %s://%s%s%s:%d/ (technicians: /tech)\n",
+               c->http_cert[0] != '\0' ? "https" : "http",
+               strchr(c->http_listen, ':') != NULL ? "[" : "", c->http_listen,
+               strchr(c->http_listen, ':') != NULL ? "]" : "", c->http_port);
     for (int i = 0; i < c->n_scanners; i++)
         printf("  scanner:   %s (%s)%s\n", c->scanners[i].name,
                c->scanners[i].kind == DK_SCANNER_STDIN ? "this terminal"
@@ -213,22 +228,98 @@ static int poll_timeout(const struct kiosk *k)
     wait = idle < 0 ? -1 : idle * 1000 + 50;
     int w = scanner_set_timeout_ms(k->scanners);
 
+    /* The screen's health is looked at every HEALTH_SECONDS. */
+    if (k->api != NULL && (wait < 0 || wait > HEALTH_SECONDS * 1000))
+        wait = HEALTH_SECONDS * 1000;
     return w >= 0 && (wait < 0 || w < wait) ? w : wait;
+}
+
+/* Push the screen's view when it changed. */
+static void publish_view(struct kiosk *k)
+{
+    json_t *view;
+
+    if (k->api == NULL)
+        return;
+    view = session_view(k->session);
+    if (view == NULL || (k->shown != NULL && json_equal(view, k->shown))) {
+        json_decref(view);
+        return;
+    }
+    json_decref(k->shown);
+    k->shown = json_incref(view);
+    kiosk_api_set_state(k->api, k->http, view);
+}
+
+static int outbox_waiting(struct dk_store *store)
+{
+    struct dk_error err = {{0}};
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+
+    if (store_prepare(store, "SELECT count(*) FROM outbox WHERE status = 'pending'", &st,
+                      &err) != 0)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Scanner, printer, mail queue and database, for the screen: looked at
+ * every HEALTH_SECONDS and pushed when something changed. */
+static void publish_health(struct kiosk *k)
+{
+    struct dk_kiosk_health hl = {0};
+    time_t now = mono_seconds();
+    int waiting;
+
+    if (k->api == NULL || (k->health_at != 0 && now - k->health_at < HEALTH_SECONDS))
+        return;
+    k->health_at = now;
+    for (int i = 0; i < k->cfg.n_scanners; i++)
+        hl.scanner = hl.scanner || scanner_set_connected(k->scanners, i);
+    hl.has_printer = k->printer != NULL;
+    hl.printer = k->printer != NULL && receipt_printer_in_service(k->printer);
+    waiting = outbox_waiting(k->store);
+    hl.mail_queue = waiting < 0 ? 0 : waiting;
+    hl.database = waiting >= 0 && !session_out_of_service(k->session);
+    kiosk_api_set_health(k->api, k->http, &hl);
+}
+
+static void on_screen_input(struct kiosk *k)
+{
+    struct dk_screen_input in;
+
+    while (kiosk_api_next(k->api, &in)) {
+        if (in.language[0] != '\0') {
+            if (!session_set_language(k->session, in.language, mono_seconds()))
+                log_info("screen: language %s not switched to (a visit is open, or no "
+                         "such catalog)", in.language);
+            continue;
+        }
+        session_input(k->session, in.text, strlen(in.text), false, "screen", NULL,
+                      mono_seconds());
+    }
 }
 
 static int run_loop(struct kiosk *k)
 {
     for (;;) {
-        struct pollfd fds[DK_SCANNER_SET_FDS + 1];
+        struct pollfd fds[DK_SCANNER_SET_FDS + 2];
         int n;
 
         if (!scanner_set_alive(k->scanners)) {
             log_info("no scanner left and none can come back; stopping");
             return 0;
         }
+        publish_view(k);
+        publish_health(k);
         n = scanner_set_pollfds(k->scanners, fds);
         fds[n] = (struct pollfd){.fd = k->sigfd, .events = POLLIN};
-        if (poll(fds, (nfds_t)n + 1, poll_timeout(k)) < 0 && errno != EINTR) {
+        fds[n + 1] = (struct pollfd){.fd = k->api != NULL ? kiosk_api_fd(k->api) : -1,
+                                     .events = POLLIN};
+        if (poll(fds, (nfds_t)n + 2, poll_timeout(k)) < 0 && errno != EINTR) {
             log_error("cannot wait for scanners: %s", strerror(errno));
             return 3;
         }
@@ -237,6 +328,8 @@ static int run_loop(struct kiosk *k)
             return 0;
         }
         scanner_set_service(k->scanners, fds, on_scan, k);
+        if (fds[n + 1].revents & POLLIN)
+            on_screen_input(k);
         session_tick(k->session, mono_seconds());
         /* The printer is asked again only between visits: the query may
          * take the printer's whole timeout. */
@@ -264,6 +357,10 @@ static int start(struct kiosk *k, struct dk_error *err)
         rc = mailer_start(&k->cfg, &k->mailer, err);
     if (rc == 0 && receipt_printer_new(&k->cfg, &k->printer) != 0)
         rc = dk_error_set(err, -ENOMEM, "out of memory");
+    if (rc == 0 && k->cfg.http_port != 0)
+        rc = kiosk_api_new(&k->cfg, &k->api, err);
+    if (rc == 0 && k->api != NULL)
+        rc = http_start(&k->cfg, kiosk_api_routes(k->api), &k->http, err);
     if (rc != 0)
         return rc;
     deps.printer = k->printer;
@@ -276,6 +373,9 @@ static int start(struct kiosk *k, struct dk_error *err)
 
 static void stop(struct kiosk *k)
 {
+    http_stop(k->http);
+    kiosk_api_free(k->api);
+    json_decref(k->shown);
     session_free(k->session);
     receipt_printer_free(k->printer);
     i18n_free(k->catalog);

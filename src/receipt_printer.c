@@ -48,6 +48,11 @@ void receipt_printer_free(struct dk_receipt_printer *rp)
     free(rp);
 }
 
+bool receipt_printer_in_service(const struct dk_receipt_printer *rp)
+{
+    return rp->in_service;
+}
+
 const char *receipt_printer_name(const struct dk_receipt_printer *rp)
 {
     return rp->pc->name;

@@ -26,6 +26,9 @@ int receipt_printer_new(const struct dk_config *cfg, struct dk_receipt_printer *
 /* Free; accepts NULL. */
 void receipt_printer_free(struct dk_receipt_printer *rp);
 
+/* Whether the printer is in service (as last asked; does not ask). */
+bool receipt_printer_in_service(const struct dk_receipt_printer *rp);
+
 /* The printer's name as configured. */
 const char *receipt_printer_name(const struct dk_receipt_printer *rp);
 

@@ -45,8 +45,24 @@ struct dk_visit_item {
     bool desktop; /* not taken: a service-desk ticket instead */
 };
 
+/* What the screen shows besides the state: the lines said since the last
+ * input, and the receipt of the visit just finished.  Kept across reset()
+ * so the receipt stays up until the next person touches the kiosk. */
+#define VIEW_LINES 24
+struct dk_view {
+    struct {
+        char key[64];
+        char *text;
+    } lines[VIEW_LINES];
+    size_t n_lines;
+    char receipt_id[DK_RECEIPT_ID_SIZE];
+    char *receipt_payload;
+    bool db_failed; /* the last visit could not be recorded */
+};
+
 struct dk_session {
     struct dk_session_deps deps;
+    struct dk_view view;
     enum dk_session_state state;
     struct dk_visit_item items[DK_VISIT_MAX];
     size_t n_items;
@@ -71,10 +87,29 @@ static const struct dk_catalog *words(const struct dk_session *s)
 /* Show one line of text made by i18n_format (and free it). */
 static void show(struct dk_session *s, char *line, const char *key)
 {
+    struct dk_view *v = &s->view;
+
     fputs(line != NULL ? line : key, s->deps.out);
     fputc('\n', s->deps.out);
     fflush(s->deps.out);
+    if (line != NULL && v->n_lines < VIEW_LINES) {
+        snprintf(v->lines[v->n_lines].key, sizeof(v->lines[0].key), "%s", key);
+        v->lines[v->n_lines++].text = line;
+        return;
+    }
     free(line);
+}
+
+static void view_clear(struct dk_view *v, bool receipt_too)
+{
+    for (size_t i = 0; i < v->n_lines; i++)
+        free(v->lines[i].text);
+    v->n_lines = 0;
+    if (receipt_too) {
+        free(v->receipt_payload);
+        v->receipt_payload = NULL;
+        v->receipt_id[0] = '\0';
+    }
 }
 
 /* tell(s, "kiosk.key", "name", value, ..., NULL): show the catalog text
@@ -98,18 +133,22 @@ struct dk_session *session_new(const struct dk_session_deps *deps)
 
 void session_free(struct dk_session *s)
 {
-    if (s != NULL)
+    if (s != NULL) {
         i18n_free(s->visit_cat);
+        view_clear(&s->view, true);
+    }
     free(s);
 }
 
 static void reset(struct dk_session *s)
 {
     struct dk_session_deps deps = s->deps;
+    struct dk_view view = s->view;
 
     i18n_free(s->visit_cat);
     memset(s, 0, sizeof(*s));
     s->deps = deps;
+    s->view = view;
 }
 
 void session_start(struct dk_session *s)
@@ -451,6 +490,9 @@ static void show_receipt(struct dk_session *s, const struct commit_ctx *c)
     tell(s, n == 1 ? "kiosk.received.one" : "kiosk.received.other", "count",
          num(count, sizeof(count), (long long)n), "when", c->when_local, I18N_END);
     tell(s, "kiosk.receipt_id", "id", c->receipt_id, I18N_END);
+    free(s->view.receipt_payload);
+    snprintf(s->view.receipt_id, sizeof(s->view.receipt_id), "%s", c->receipt_id);
+    s->view.receipt_payload = strdup(c->payload);
     if (receipt_qr_terminal(c->payload, s->deps.out, &err) != 0)
         log_warn("cannot draw receipt QR: %s", err.msg);
     save_png(s, c, png_path, sizeof(png_path));
@@ -498,10 +540,12 @@ static void finish(struct dk_session *s)
         rc = store_commit(s->deps.store, &err);
     if (rc != 0) {
         store_rollback(s->deps.store);
+        s->view.db_failed = true;
         log_error("cannot record visit: %s", err.msg);
         tell(s, "kiosk.record_failed", I18N_END);
         goto out;
     }
+    s->view.db_failed = false;
     for (size_t i = 0; i < s->n_items; i++)
         mail = mail || s->items[i].desktop;
     if (returns_in_visit(s) > 0) {
@@ -936,6 +980,8 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
     struct dk_scan scan;
 
     s->last_input = now;
+    /* A new input: what was said before is no longer on the screen. */
+    view_clear(&s->view, true);
     if (overflow) {
         log_warn("scanner %s: refused a scan longer than the scanner buffer", source);
         tell(s, "kiosk.scan_too_long", I18N_END);
@@ -964,7 +1010,7 @@ int session_timeout_in(const struct dk_session *s, time_t now)
 
     /* A language chosen at the start prompt is forgotten after the idle
      * time too, so the next person starts in the kiosk's own. */
-    if (s->state == ST_START && s->visit_cat == NULL)
+    if (s->state == ST_START && s->visit_cat == NULL && s->view.receipt_payload == NULL)
         return -1;
     left = s->last_input + s->deps.cfg->idle_timeout - now;
     return left > 0 ? (int)left : 0;
@@ -1010,6 +1056,8 @@ void session_tick(struct dk_session *s, time_t now)
         return;
     char seconds[24];
 
+    /* Whatever was on the screen goes, the receipt of the last visit too. */
+    view_clear(&s->view, true);
     fputc('\n', s->deps.out);
     tell(s, "kiosk.idle", "seconds", num(seconds, sizeof(seconds), s->deps.cfg->idle_timeout),
          I18N_END);
@@ -1022,4 +1070,97 @@ void session_tick(struct dk_session *s, time_t now)
     tell(s, settle_unanswered(s) ? "kiosk.recording_answered" : "kiosk.recording_anonymous",
          I18N_END);
     finish(s);
+}
+
+/* ---- the screen's view ------------------------------------------------- */
+
+static const char *state_name(enum dk_session_state st)
+{
+    static const char *const names[] = {
+        [ST_START] = "start",       [ST_CHARGER] = "charger", [ST_NEXT] = "next",
+        [ST_IDENTITY] = "identity", [ST_EMAIL] = "email",     [ST_LEADER] = "leader",
+        [ST_PRINT] = "print",
+    };
+
+    return names[st];
+}
+
+static json_t *device_json(const struct dk_session *s, const struct dk_visit_item *it)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "tag", it->asset.tag, "type",
+                     it->asset.type, "type_name", type_name(s, &it->asset), "model",
+                     it->known ? it->asset.model : "", "known", it->known, "charger",
+                     it->charger, "desktop", it->desktop);
+}
+
+static json_t *lines_json(const struct dk_view *v)
+{
+    json_t *lines = json_array();
+
+    for (size_t i = 0; lines != NULL && i < v->n_lines; i++)
+        json_array_append_new(lines, json_pack("{s:s, s:s}", "key", v->lines[i].key, "text",
+                                               v->lines[i].text));
+    return lines;
+}
+
+static json_t *receipt_json(const struct dk_view *v)
+{
+    struct dk_error err = {{0}};
+    unsigned char *png = NULL;
+    size_t len = 0;
+    char *b64 = NULL;
+    json_t *j = NULL;
+
+    if (v->receipt_payload == NULL)
+        return json_null();
+    if (receipt_qr_png(v->receipt_payload, &png, &len, &err) != 0) {
+        log_warn("cannot draw receipt %s for the screen: %s", v->receipt_id, err.msg);
+        return json_pack("{s:s}", "id", v->receipt_id);
+    }
+    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+
+    b64 = malloc(b64_len);
+    if (b64 != NULL) {
+        sodium_bin2base64(b64, b64_len, png, len, sodium_base64_VARIANT_ORIGINAL);
+        j = json_pack("{s:s, s:s+}", "id", v->receipt_id, "qr", "data:image/png;base64,",
+                      b64);
+    }
+    free(b64);
+    free(png);
+    return j != NULL ? j : json_pack("{s:s}", "id", v->receipt_id);
+}
+
+json_t *session_view(const struct dk_session *s)
+{
+    json_t *devices = json_array();
+    json_t *v;
+    bool receipt = s->state == ST_START && s->view.receipt_payload != NULL;
+
+    for (size_t i = 0; devices != NULL && i < s->n_items; i++)
+        json_array_append_new(devices, device_json(s, &s->items[i]));
+    v = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:i}", "screen",
+                  receipt ? "receipt" : state_name(s->state), "lang", i18n_lang(words(s)),
+                  "devices", devices != NULL ? devices : json_array(), "pending",
+                  s->state == ST_CHARGER ? device_json(s, &s->pending) : json_null(), "lines",
+                  lines_json(&s->view), "receipt", receipt_json(&s->view), "email_offered",
+                  s->identified && s->who.email[0] != '\0', "leader_offered",
+                  s->who.leader_email[0] != '\0', "idle_timeout", s->deps.cfg->idle_timeout);
+    return v;
+}
+
+bool session_out_of_service(const struct dk_session *s)
+{
+    return s->view.db_failed;
+}
+
+bool session_set_language(struct dk_session *s, const char *code, time_t now)
+{
+    size_t len = strlen(code);
+
+    if (s->state != ST_START || s->n_items > 0)
+        return false;
+    /* The choice counts as input: it is forgotten after the idle time. */
+    s->last_input = now;
+    view_clear(&s->view, true);
+    return switch_language(s, code, len);
 }

@@ -14,6 +14,7 @@
 #include "scan.h"
 #include "store.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <time.h>
@@ -58,6 +59,29 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
  * with answered devices is finished without a name (the devices may be in
  * the bin already), anything else is cleared, and the start prompt shown. */
 void session_tick(struct dk_session *s, time_t now);
+
+/* What the kiosk screen shows now, as JSON for the web UI:
+ *   screen   start | charger | next | identity | email | leader | print |
+ *            receipt (a visit just finished, until the next input)
+ *   lang     the visit's language code
+ *   devices  [{tag, type, type_name, model, known, charger, desktop}]
+ *   pending  the device whose charger question is open, or null
+ *   lines    [{key, text}]: what the kiosk said since the last input, in
+ *            the visit's language (key names the catalog text)
+ *   receipt  {id, qr: a PNG data URI} on the receipt screen, else null
+ *   email_offered, leader_offered, idle_timeout
+ * Nothing in it names a person: devices show type and model only.  A new
+ * reference (the caller decrefs); NULL when out of memory. */
+json_t *session_view(const struct dk_session *s);
+
+/* Switch the visit's language at the start screen (from a touch on the
+ * screen's language list); now as in session_input.  false when a visit
+ * is under way or the catalog folder has no loadable catalog for code. */
+bool session_set_language(struct dk_session *s, const char *code, time_t now);
+
+/* true when the last visit could not be recorded (the database refused
+ * the write): the screen shows the kiosk out of service. */
+bool session_out_of_service(const struct dk_session *s);
 
 /* true while a visit is open (anything past the start prompt). */
 bool session_busy(const struct dk_session *s);
