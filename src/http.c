@@ -56,6 +56,18 @@ struct dk_http {
     char *state; /* the newest "state" event's text */
 };
 
+int http_add_routes(struct dk_http_config *hc, const struct dk_http_route *routes, size_t n,
+                    void *user)
+{
+    if (n > DK_HTTP_MAX_ROUTES - hc->n_routes)
+        return -ENOSPC;
+    for (size_t i = 0; i < n; i++) {
+        hc->routes[hc->n_routes] = routes[i];
+        hc->routes[hc->n_routes++].user = user;
+    }
+    return 0;
+}
+
 /* ---- replies ----------------------------------------------------------- */
 
 void http_reply_json(struct dk_http_reply *rep, int status, json_t *json)
@@ -441,7 +453,7 @@ static enum MHD_Result run_route(struct dk_http *h, struct MHD_Connection *conn,
         req.query = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
                                                 h->hc->query_name);
     req.csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
-    route->fn(h->hc->user, &req, &rep);
+    route->fn(route->user, &req, &rep);
     json_decref(req.body);
     ret = queue_reply(conn, &rep);
     json_decref(rep.json);

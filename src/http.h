@@ -52,15 +52,23 @@ struct dk_http_route {
     const char *method;
     const char *path;   /* exact, or ending in '*' for a prefix */
     dk_http_fn fn;
+    void *user;         /* passed to fn */
 };
 
+#define DK_HTTP_MAX_ROUTES 64
+
+/* The routes served, gathered from each API module (http_add_routes). */
 struct dk_http_config {
-    const struct dk_http_route *routes;
+    struct dk_http_route routes[DK_HTTP_MAX_ROUTES];
     size_t n_routes;
-    void *user;              /* passed to every handler */
     const char *cookie_name; /* the cookie handlers see in req->cookie */
     const char *query_name;  /* the query argument handlers see in req->query */
 };
+
+/* Append n routes, each with user as its handler's context.  -ENOSPC when
+ * more than DK_HTTP_MAX_ROUTES in all. */
+int http_add_routes(struct dk_http_config *hc, const struct dk_http_route *routes, size_t n,
+                    void *user);
 
 /* Start serving cfg's [http] address with the routes of hc (which must
  * outlive the server).  0, or -errno / DK_EINPUT with the reason in err

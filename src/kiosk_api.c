@@ -16,7 +16,6 @@
 
 struct dk_kiosk_api {
     const struct dk_config *cfg;
-    struct dk_http_config hc;
     int efd;
     pthread_mutex_t lock;
     struct dk_screen_input queue[QUEUE_MAX];
@@ -187,10 +186,10 @@ static void get_languages(void *user, const struct dk_http_request *req,
 }
 
 static const struct dk_http_route routes[] = {
-    {"POST", "/api/input", post_input},
-    {"GET", "/api/state", get_state},
-    {"GET", "/api/health", get_health},
-    {"GET", "/api/languages", get_languages},
+    {"POST", "/api/input", post_input, NULL},
+    {"GET", "/api/state", get_state, NULL},
+    {"GET", "/api/health", get_health, NULL},
+    {"GET", "/api/languages", get_languages, NULL},
 };
 
 int kiosk_api_new(const struct dk_config *cfg, struct dk_kiosk_api **out,
@@ -211,9 +210,6 @@ int kiosk_api_new(const struct dk_config *cfg, struct dk_kiosk_api **out,
     }
     pthread_mutex_init(&api->lock, NULL);
     api->cfg = cfg;
-    api->hc.routes = routes;
-    api->hc.n_routes = sizeof(routes) / sizeof(routes[0]);
-    api->hc.user = api;
     *out = api;
     return 0;
 }
@@ -228,9 +224,9 @@ void kiosk_api_free(struct dk_kiosk_api *api)
     free(api);
 }
 
-const struct dk_http_config *kiosk_api_routes(struct dk_kiosk_api *api)
+int kiosk_api_routes(struct dk_kiosk_api *api, struct dk_http_config *hc)
 {
-    return &api->hc;
+    return http_add_routes(hc, routes, sizeof(routes) / sizeof(routes[0]), api);
 }
 
 int kiosk_api_fd(const struct dk_kiosk_api *api)

@@ -45,8 +45,8 @@ int kiosk_api_new(const struct dk_config *cfg, struct dk_kiosk_api **out,
                   struct dk_error *err);
 void kiosk_api_free(struct dk_kiosk_api *api);
 
-/* The routes and handler context to give http_start. */
-const struct dk_http_config *kiosk_api_routes(struct dk_kiosk_api *api);
+/* Add the screen's routes to hc (for http_start).  0 or -ENOSPC. */
+int kiosk_api_routes(struct dk_kiosk_api *api, struct dk_http_config *hc);
 
 /* The descriptor that is readable while inputs wait. */
 int kiosk_api_fd(const struct dk_kiosk_api *api);

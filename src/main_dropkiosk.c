@@ -51,6 +51,7 @@ struct kiosk {
     struct dk_receipt_printer *printer; /* NULL without one */
     struct dk_kiosk_api *api;           /* NULL without [http] port */
     struct dk_http *http;
+    struct dk_http_config routes;       /* every API's routes, for http */
     json_t *shown;                      /* the view the screen has now */
     time_t health_at;                   /* when the health was last looked at */
     int sigfd;
@@ -359,8 +360,10 @@ static int start(struct kiosk *k, struct dk_error *err)
         rc = dk_error_set(err, -ENOMEM, "out of memory");
     if (rc == 0 && k->cfg.http_port != 0)
         rc = kiosk_api_new(&k->cfg, &k->api, err);
+    if (rc == 0 && k->api != NULL && kiosk_api_routes(k->api, &k->routes) != 0)
+        rc = dk_error_set(err, -ENOSPC, "too many web routes");
     if (rc == 0 && k->api != NULL)
-        rc = http_start(&k->cfg, kiosk_api_routes(k->api), &k->http, err);
+        rc = http_start(&k->cfg, &k->routes, &k->http, err);
     if (rc != 0)
         return rc;
     deps.printer = k->printer;
