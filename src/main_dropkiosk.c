@@ -9,6 +9,7 @@
 #include "http.h"
 #include "i18n.h"
 #include "kiosk_api.h"
+#include "tech_api.h"
 #include "mailer.h"
 #include "receipt_printer.h"
 #include "receipt.h"
@@ -50,6 +51,7 @@ struct kiosk {
     struct dk_catalog *catalog;          /* [kiosk] language */
     struct dk_receipt_printer *printer; /* NULL without one */
     struct dk_kiosk_api *api;           /* NULL without [http] port */
+    struct dk_tech_api *tech;           /* the technician console's API */
     struct dk_http *http;
     struct dk_http_config routes;       /* every API's routes, for http */
     json_t *shown;                      /* the view the screen has now */
@@ -360,8 +362,12 @@ static int start(struct kiosk *k, struct dk_error *err)
         rc = dk_error_set(err, -ENOMEM, "out of memory");
     if (rc == 0 && k->cfg.http_port != 0)
         rc = kiosk_api_new(&k->cfg, &k->api, err);
-    if (rc == 0 && k->api != NULL && kiosk_api_routes(k->api, &k->routes) != 0)
+    if (rc == 0 && k->api != NULL)
+        rc = tech_api_new(&k->cfg, &k->tech, err);
+    if (rc == 0 && k->api != NULL &&
+        (kiosk_api_routes(k->api, &k->routes) != 0 || tech_api_routes(k->tech, &k->routes) != 0))
         rc = dk_error_set(err, -ENOSPC, "too many web routes");
+    k->routes.cookie_name = DK_TECH_COOKIE;
     if (rc == 0 && k->api != NULL)
         rc = http_start(&k->cfg, &k->routes, &k->http, err);
     if (rc != 0)
@@ -378,6 +384,7 @@ static void stop(struct kiosk *k)
 {
     http_stop(k->http);
     kiosk_api_free(k->api);
+    tech_api_free(k->tech);
     json_decref(k->shown);
     session_free(k->session);
     receipt_printer_free(k->printer);
