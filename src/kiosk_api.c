@@ -68,11 +68,17 @@ static int parse_input(const json_t *body, struct dk_screen_input *in, char *why
     const char *answer = json_string_value(json_object_get(body, "answer"));
     const char *text = json_string_value(json_object_get(body, "text"));
     const char *lang = json_string_value(json_object_get(body, "language"));
+    bool here = json_is_true(json_object_get(body, "still_here"));
 
     memset(in, 0, sizeof(*in));
-    if (body == NULL || json_object_size(body) != 1 || (!answer && !text && !lang)) {
-        snprintf(why, size, "give one of \"answer\", \"text\" or \"language\", as a string");
+    if (body == NULL || json_object_size(body) != 1 || (!answer && !text && !lang && !here)) {
+        snprintf(why, size, "give one of \"answer\", \"text\" or \"language\", as a string, "
+                            "or \"still_here\": true");
         return -1;
+    }
+    if (here) {
+        in->still_here = true;
+        return 0;
     }
     if (answer != NULL) {
         for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {

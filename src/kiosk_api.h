@@ -6,7 +6,9 @@
  *   GET  /api/languages  [{code, name}] the catalogs the screen may offer
  *   POST /api/input      {"answer": "yes"|"no"|"done"|"skip"|"cancel"}, or
  *                        {"text": "104233"} typed on the screen, or
- *                        {"language": "es"} at the start screen
+ *                        {"language": "es"} at the start screen, or
+ *                        {"still_here": true} (the idle warning's button:
+ *                        restarts the idle time, changes nothing else)
  *
  * Inputs are queued for the kiosk's main thread (which owns the visit) and
  * answered 202; their effect arrives as a "state" event. */
@@ -26,6 +28,7 @@
 struct dk_screen_input {
     char text[DK_SCREEN_TEXT_MAX + 1]; /* an answer word, or typed text */
     char language[16];                 /* or a language to switch to */
+    bool still_here;                   /* or only a touch */
 };
 
 /* The health the screen shows. */

@@ -295,6 +295,10 @@ static void on_screen_input(struct kiosk *k)
     struct dk_screen_input in;
 
     while (kiosk_api_next(k->api, &in)) {
+        if (in.still_here) {
+            session_touch(k->session, mono_seconds());
+            continue;
+        }
         if (in.language[0] != '\0') {
             if (!session_set_language(k->session, in.language, mono_seconds()))
                 log_info("screen: language %s not switched to (a visit is open, or no "

@@ -1148,6 +1148,11 @@ json_t *session_view(const struct dk_session *s)
     return v;
 }
 
+void session_touch(struct dk_session *s, time_t now)
+{
+    s->last_input = now;
+}
+
 bool session_out_of_service(const struct dk_session *s)
 {
     return s->view.db_failed;

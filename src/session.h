@@ -83,6 +83,10 @@ bool session_set_language(struct dk_session *s, const char *code, time_t now);
  * the write): the screen shows the kiosk out of service. */
 bool session_out_of_service(const struct dk_session *s);
 
+/* A touch that answers nothing (the idle warning's "I'm still here"):
+ * the idle time starts again; now as in session_input. */
+void session_touch(struct dk_session *s, time_t now);
+
 /* true while a visit is open (anything past the start prompt). */
 bool session_busy(const struct dk_session *s);
 

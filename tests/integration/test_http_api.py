@@ -116,7 +116,7 @@ class HttpApiTest(unittest.TestCase):
                          (400, {"error": "\"answer\" must be yes, no, done, skip or cancel"}))
         self.assertEqual(self.post({"answer": "yes", "text": "x"}),
                          (400, {"error": "give one of \"answer\", \"text\" or \"language\", "
-                                         "as a string"}))
+                                         "as a string, or \"still_here\": true"}))
         status, _, body = self.request("POST", "/api/input",
                                        json.dumps({"text": "x" * 4000}).encode())
         self.assertEqual(status, 413)
