@@ -67,7 +67,7 @@ endif
 # Keep objects between links (make would delete them as intermediates).
 .SECONDARY: $(LIB_OBJ) $(CTL_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ)
 
-.PHONY: all deps test unit integration fuzz bench run lint clean
+.PHONY: all deps test unit integration ui fuzz bench run lint clean
 all: $(PROGRAMS) $(TOOLS)
 
 deps:
@@ -125,6 +125,12 @@ fuzz: $(FUZZ_BIN)
 integration: $(PROGRAMS)
 	@/usr/bin/python3 tests/integration/run.py
 
+# Browser tests: Debian's chromium through playwright-core against the
+# real daemon (tests/ui/; the browser and npm packages come from
+# tools/install-deps, so `make deps` first on a new machine).
+ui: $(PROGRAMS)
+	@tests/run-ui
+
 # Speed figures on this machine (printed, never pass/fail).
 bench: $(PROGRAMS)
 	@/usr/bin/python3 tests/bench/run.py
@@ -134,6 +140,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory ui
 
 run: deps
 	@$(MAKE) --no-print-directory all
