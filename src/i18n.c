@@ -324,36 +324,64 @@ static int catalog_file(const struct dirent *e)
     return lang_ok(lang) && strcmp(lang, I18N_FALLBACK) != 0;
 }
 
-int i18n_check_dir(const char *dir, struct dk_error *err)
+void i18n_free_all(struct dk_catalog **cats, size_t n)
 {
-    struct dk_catalog *c = NULL;
+    for (size_t i = 0; cats != NULL && i < n; i++)
+        i18n_free(cats[i]);
+    free(cats);
+}
+
+int i18n_load_all(const char *dir, struct dk_catalog ***out, size_t *n_out,
+                  struct dk_error *err)
+{
+    struct dk_catalog **cats = NULL;
     struct dirent **names = NULL;
+    size_t n_cats = 0;
     int n, rc;
 
-    /* English first: every other catalog is loaded with it behind. */
-    rc = load(dir, I18N_FALLBACK, false, &c, err);
-    i18n_free(c);
-    if (rc != 0)
-        return rc;
+    *out = NULL;
+    *n_out = 0;
     n = scandir(dir, &names, catalog_file, alphasort);
     if (n < 0) {
         rc = -errno;
         return dk_error_set(err, rc, "cannot read message catalog folder %s: %s", dir,
                             strerror(-rc));
     }
+    cats = calloc((size_t)n + 1, sizeof(*cats));
+    /* English first: every other catalog is loaded with it behind. */
+    rc = cats == NULL ? dk_error_set(err, -ENOMEM, "out of memory")
+                      : load(dir, I18N_FALLBACK, false, &cats[n_cats], err);
+    if (rc == 0)
+        n_cats++;
     for (int i = 0; i < n; i++) {
         char lang[16];
 
         if (rc == 0) {
             snprintf(lang, sizeof(lang), "%.*s", (int)(strlen(names[i]->d_name) - 5),
                      names[i]->d_name);
-            c = NULL;
-            rc = load(dir, lang, false, &c, err);
-            i18n_free(c);
+            rc = load(dir, lang, false, &cats[n_cats], err);
+            if (rc == 0)
+                n_cats++;
         }
         free(names[i]);
     }
     free(names);
+    if (rc != 0) {
+        i18n_free_all(cats, n_cats);
+        return rc;
+    }
+    *out = cats;
+    *n_out = n_cats;
+    return 0;
+}
+
+int i18n_check_dir(const char *dir, struct dk_error *err)
+{
+    struct dk_catalog **cats = NULL;
+    size_t n = 0;
+    int rc = i18n_load_all(dir, &cats, &n, err);
+
+    i18n_free_all(cats, n);
     return rc;
 }
 

@@ -69,4 +69,13 @@ char *i18n_format(const struct dk_catalog *c, const char *key, ...)
 /* Free; accepts NULL. */
 void i18n_free(struct dk_catalog *c);
 
+/* Load every catalog of dir as i18n_check_dir checks them: en.json first,
+ * then each LANG.json in name order.  0 with *out a malloc'd array of *n
+ * catalogs (free with i18n_free_all), or the first failure as
+ * i18n_check_dir returns it (nothing kept). */
+int i18n_load_all(const char *dir, struct dk_catalog ***out, size_t *n, struct dk_error *err);
+
+/* Free what i18n_load_all gave; accepts NULL. */
+void i18n_free_all(struct dk_catalog **cats, size_t n);
+
 #endif

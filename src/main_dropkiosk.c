@@ -48,7 +48,9 @@ struct kiosk {
     struct dk_scanner_set *scanners;
     struct dk_mailer *mailer;
     struct dk_session *session;
-    struct dk_catalog *catalog;          /* [kiosk] language */
+    struct dk_catalog **catalogs;        /* every catalog of the folder */
+    size_t n_catalogs;
+    const struct dk_catalog *catalog;    /* [kiosk] language's, among them */
     struct dk_receipt_printer *printer; /* NULL without one */
     struct dk_kiosk_api *api;           /* NULL without [http] port */
     struct dk_tech_api *tech;           /* the technician console's API */
@@ -137,9 +139,15 @@ static int load_config(struct kiosk *k, const struct options *o, struct dk_error
     /* Every catalog in the folder is checked, so a language the start
      * prompt offers can always be switched to; a kiosk that cannot say
      * anything must not start, and --check-config says so too. */
-    rc = i18n_check_dir(i18n_dir(&k->cfg), err);
-    if (rc == 0)
-        rc = i18n_load(i18n_dir(&k->cfg), k->cfg.language, &k->catalog, err);
+    rc = i18n_load_all(i18n_dir(&k->cfg), &k->catalogs, &k->n_catalogs, err);
+    for (size_t i = 0; rc == 0 && k->catalog == NULL && i < k->n_catalogs; i++) {
+        if (strcmp(i18n_lang(k->catalogs[i]), k->cfg.language) == 0)
+            k->catalog = k->catalogs[i];
+    }
+    if (rc == 0 && k->catalog == NULL)
+        rc = dk_error_set(err, -ENOENT, "%s: no message catalog %s.json in %s for [kiosk] "
+                          "language = %s", k->cfg.path, k->cfg.language,
+                          i18n_dir(&k->cfg), k->cfg.language);
     if (rc != 0)
         return rc;
     return scan_rules_init(&k->rules, &k->cfg, err);
@@ -354,6 +362,8 @@ static int start(struct kiosk *k, struct dk_error *err)
         .signing_key = k->sk,
         .out = stdout,
         .catalog = k->catalog,
+        .catalogs = k->catalogs,
+        .n_catalogs = k->n_catalogs,
         .mail_queued = mailer_wake,
     };
     int rc = open_signals(k, err);
@@ -392,7 +402,7 @@ static void stop(struct kiosk *k)
     json_decref(k->shown);
     session_free(k->session);
     receipt_printer_free(k->printer);
-    i18n_free(k->catalog);
+    i18n_free_all(k->catalogs, k->n_catalogs);
     mailer_stop(k->mailer);
     scanner_set_close(k->scanners);
     if (k->sigfd >= 0)

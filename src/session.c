@@ -74,7 +74,7 @@ struct dk_session {
     bool print_me;     /* a paper receipt after the commit */
     bool mail_problem;   /* the receipt email could not be composed; told at the end */
     bool ticket_problem; /* a desktop ticket could not be composed; told at the end */
-    struct dk_catalog *visit_cat; /* the language chosen at the start, or NULL */
+    const struct dk_catalog *visit_cat; /* the language chosen at the start, or NULL */
     time_t last_input; /* monotonic seconds */
 };
 
@@ -134,7 +134,6 @@ struct dk_session *session_new(const struct dk_session_deps *deps)
 void session_free(struct dk_session *s)
 {
     if (s != NULL) {
-        i18n_free(s->visit_cat);
         view_clear(&s->view, true);
     }
     free(s);
@@ -145,7 +144,6 @@ static void reset(struct dk_session *s)
     struct dk_session_deps deps = s->deps;
     struct dk_view view = s->view;
 
-    i18n_free(s->visit_cat);
     memset(s, 0, sizeof(*s));
     s->deps = deps;
     s->view = view;
@@ -156,7 +154,13 @@ void session_start(struct dk_session *s)
     reset(s);
     fputc('\n', s->deps.out);
     tell(s, "kiosk.ready", I18N_END);
-    tell(s, "kiosk.language_prompt", I18N_END);
+    /* Each other language offers itself in its own words. */
+    for (size_t i = 0; i < s->deps.n_catalogs; i++) {
+        const struct dk_catalog *cat = s->deps.catalogs[i];
+
+        if (cat != words(s))
+            show(s, strdup(i18n_text(cat, "kiosk.language_prompt")), "kiosk.language_prompt");
+    }
 }
 
 static size_t returns_in_visit(const struct dk_session *s)
@@ -948,27 +952,26 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan)
  * input was such a code (and the start prompt was shown again). */
 static bool switch_language(struct dk_session *s, const char *text, size_t len)
 {
-    struct dk_error err = {{0}};
-    struct dk_catalog *cat = NULL;
-    char code[4];
+    const struct dk_catalog *cat = NULL;
+    char code[16];
 
-    if (len < 2 || len > 3)
+    if (len < 2 || len >= sizeof(code))
         return false;
     for (size_t i = 0; i < len; i++) {
-        if (!isalpha((unsigned char)text[i]))
+        if (!isalpha((unsigned char)text[i]) && text[i] != '-')
             return false;
-        code[i] = (char)tolower((unsigned char)text[i]);
+        code[i] = text[i];
     }
     code[len] = '\0';
-    if (!i18n_available(i18n_dir(s->deps.cfg), code))
-        return false;
-    if (i18n_load(i18n_dir(s->deps.cfg), code, &cat, &err) != 0) {
-        log_error("cannot switch the kiosk to %s: %s", code, err.msg);
-        return false;
+    /* Typed codes are matched without case ("ES", "zh-hans"). */
+    for (size_t i = 0; cat == NULL && i < s->deps.n_catalogs; i++) {
+        if (strcasecmp(i18n_lang(s->deps.catalogs[i]), code) == 0)
+            cat = s->deps.catalogs[i];
     }
-    i18n_free(s->visit_cat);
-    s->visit_cat = cat;
-    log_info("visit language: %s", code);
+    if (cat == NULL)
+        return false;
+    s->visit_cat = cat == s->deps.catalog ? NULL : cat;
+    log_info("visit language: %s", i18n_lang(cat));
     tell(s, "kiosk.language_set", "language", i18n_text(cat, "language.name"), I18N_END);
     tell(s, "kiosk.ready", I18N_END);
     return true;

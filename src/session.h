@@ -27,9 +27,11 @@ struct dk_session_deps {
     const struct dk_scan_rules *rules;
     const unsigned char *signing_key; /* crypto_sign_SECRETKEYBYTES */
     FILE *out;                        /* where the person reads the kiosk */
-    /* The words in [kiosk] language; a visit may switch to another
-     * catalog of the same folder at its start prompt. */
+    /* The words in [kiosk] language; a visit may switch to any of
+     * catalogs (every catalog of the folder, loaded once) at its start. */
     const struct dk_catalog *catalog;
+    struct dk_catalog *const *catalogs;
+    size_t n_catalogs;
     /* The receipt printer, or NULL for none. */
     struct dk_receipt_printer *printer;
     /* Called after a commit that queued mail (may be NULL). */

@@ -115,7 +115,7 @@ static void test_i18n_loads_the_shipped_spanish_catalog(void **state)
     assert_string_equal(i18n_lang(c), "es");
     assert_string_equal(i18n_text(c, "language.name"), "Español");
     assert_string_equal(i18n_text(c, "slip.title"), "Recibo de devolución");
-    assert_string_equal(i18n_text(c, "kiosk.language_prompt"), "For English, type EN.");
+    assert_string_equal(i18n_text(c, "kiosk.language_prompt"), "Para español, escriba ES.");
     i18n_free(c);
 }
 
