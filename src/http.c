@@ -68,6 +68,13 @@ int http_add_routes(struct dk_http_config *hc, const struct dk_http_route *route
     return 0;
 }
 
+const char *http_query(const struct dk_http_request *req, const char *name)
+{
+    if (req->conn == NULL)
+        return NULL;
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 /* ---- replies ----------------------------------------------------------- */
 
 void http_reply_json(struct dk_http_reply *rep, int status, json_t *json)
@@ -426,7 +433,7 @@ static enum MHD_Result run_route(struct dk_http *h, struct MHD_Connection *conn,
                                  const struct dk_http_route *route, const char *method,
                                  const char *url, struct upload *up)
 {
-    struct dk_http_request req = {.method = method, .path = url};
+    struct dk_http_request req = {.method = method, .path = url, .conn = conn};
     struct dk_http_reply rep = {.status = 200};
     enum MHD_Result ret;
 
@@ -532,6 +539,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)why;
     if (up != NULL) {
+        /* A body may hold a technician's PIN (POST /api/tech/login). */
+        if (up->data != NULL)
+            explicit_bzero(up->data, up->len);
         free(up->data);
         free(up);
         *con_cls = NULL;

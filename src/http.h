@@ -33,6 +33,7 @@ struct dk_http_request {
     const char *cookie;  /* the value of the cookie named by the route table, or NULL */
     const char *csrf;    /* the X-CSRF-Token header, or NULL */
     const char *query;   /* one query argument the route asked for, or NULL */
+    void *conn;          /* the connection, for http_query; opaque */
 };
 
 struct dk_http_reply {
@@ -85,6 +86,10 @@ void http_stop(struct dk_http *h);
  * also kept, and the newest is sent first to a stream that opens later.
  * Thread-safe. */
 void http_publish(struct dk_http *h, const char *event, const json_t *data);
+
+/* The query argument name of req's URL (?name=value, decoded), or NULL
+ * when it is absent.  Valid while the handler runs. */
+const char *http_query(const struct dk_http_request *req, const char *name);
 
 /* The reply helpers handlers use: a JSON error {"error": MESSAGE} with
  * status, or a JSON body. */
