@@ -47,6 +47,7 @@ void config_defaults(struct dk_config *cfg)
     snprintf(cfg->timezone, sizeof(cfg->timezone), "UTC");
     cfg->idle_timeout = 120;
     snprintf(cfg->language, sizeof(cfg->language), "en");
+    cfg->checklist = true;
     snprintf(cfg->asset_pattern, sizeof(cfg->asset_pattern), "^[0-9]{6}$");
     snprintf(cfg->badge_pattern, sizeof(cfg->badge_pattern), "^S[0-9]{6}$");
     cfg->max_length = 64;
@@ -250,6 +251,8 @@ static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_language(c->language, sizeof(c->language), value);
     else if (strcmp(key, "catalogs") == 0)
         ok = set_path(ctx, c->catalog_dir, value);
+    else if (strcmp(key, "checklist") == 0)
+        ok = set_bool(&c->checklist, value);
     else
         return fail(ctx, "unknown key '%s' in [%s]", key, "kiosk");
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);

@@ -110,6 +110,7 @@ struct dk_config {
     char timezone[64];
     int idle_timeout; /* seconds */
     char language[8];            /* the start screen's language, "en" unless set */
+    bool checklist;              /* phones and tablets get the pre-bin checklist */
     char catalog_dir[DK_PATH_MAX]; /* message catalogs (LANG.json); "" = built in */
 
     /* [scan] */

@@ -86,6 +86,8 @@ static void print_proposal(const struct dk_proposal *p)
         printf("  (not in the inventory)");
     printf("\nreturn    #%lld, condition %s\n", (long long)p->return_id,
            p->condition[0] != '\0' ? p->condition : "not recorded");
+    if (p->checklist[0] != '\0')
+        printf("kiosk     %s\n", p->checklist);
     if (p->outcome == DK_OUTCOME_NONE) {
         printf("proposal  none: no rule matched; the technician decides\n");
         return;

@@ -85,6 +85,7 @@ struct ret {
     bool known; /* the asset is in the inventory */
     char disposition[16];
     char dispositioned_at[32];
+    char checklist[96]; /* what the person answered at the kiosk, or "" */
 };
 
 struct ymd {
@@ -514,7 +515,7 @@ static int find_return(struct dk_store *store, int64_t id, const char *tag,
         store,
         "SELECT r.id, r.asset_tag, r.state, r.condition, a.type, a.model, "
         "a.purchase_date, a.auto_update_expiry, a.assignee, "
-        "a.tag IS NOT NULL, r.disposition, r.dispositioned_at "
+        "a.tag IS NOT NULL, r.disposition, r.dispositioned_at, r.checklist "
         "FROM returns r LEFT JOIN assets a ON a.tag = r.asset_tag "
         "WHERE (?1 > 0 AND r.id = ?1) OR (?1 <= 0 AND r.asset_tag = ?2) "
         "ORDER BY r.state = 'received' DESC, r.id DESC LIMIT 1",
@@ -539,6 +540,7 @@ static int find_return(struct dk_store *store, int64_t id, const char *tag,
         r->known = sqlite3_column_int(st, 9) != 0;
         copy_col(r->disposition, sizeof(r->disposition), st, 10);
         copy_col(r->dispositioned_at, sizeof(r->dispositioned_at), st, 11);
+        copy_col(r->checklist, sizeof(r->checklist), st, 12);
         rc = 0;
     } else if (rc == SQLITE_DONE && id > 0) {
         rc = dk_error_set(err, DK_ENOTFOUND, "return #%lld does not exist",
@@ -636,6 +638,7 @@ static int propose_for(struct dk_store *store, const struct dk_config *cfg,
     snprintf(out->type, sizeof(out->type), "%s", r->type);
     snprintf(out->model, sizeof(out->model), "%s", r->model);
     snprintf(out->condition, sizeof(out->condition), "%s", r->condition);
+    snprintf(out->checklist, sizeof(out->checklist), "%s", r->checklist);
     snprintf(out->source, sizeof(out->source), "none");
     for (int i = 0; i < n; i++) {
         struct parser p;

@@ -68,6 +68,9 @@ struct dk_proposal {
     char type[16]; /* "" for a device not in the inventory */
     char model[256];
     char condition[32]; /* as received; "" when not recorded */
+    /* A phone's or tablet's checklist as answered at the kiosk
+     * ("sim_removed=yes signed_out=no lock_off=yes"); "" for none. */
+    char checklist[96];
     enum dk_outcome outcome;
     char rule[DK_TEXT_MAX];        /* the matching rule's text; "" when none */
     int line;                      /* its line in cfg->path; 0 when built-in */

@@ -36,6 +36,20 @@ enum dk_session_state {
     ST_EMAIL,       /* identified: email the receipt? */
     ST_LEADER,      /* email yes: copy the leader? */
     ST_PRINT,       /* a paper receipt? */
+    ST_CHECK,       /* a phone or tablet: the checklist before the bin */
+};
+
+/* The questions asked of a phone or tablet before it goes in the bin, so
+ * that the technician can wipe and reuse it: each answer is kept with the
+ * return ("sim=yes signed_out=no lock_off=yes"). */
+#define N_CHECKS 3
+static const struct {
+    const char *name; /* in returns.checklist */
+    const char *key;  /* the question */
+} checks[N_CHECKS] = {
+    {"sim_removed", "kiosk.check.sim"},
+    {"signed_out", "kiosk.check.signed_out"},
+    {"lock_off", "kiosk.check.lock_off"},
 };
 
 struct dk_visit_item {
@@ -43,6 +57,8 @@ struct dk_visit_item {
     bool known;   /* in the inventory */
     bool charger; /* declared in the bag */
     bool desktop; /* not taken: a service-desk ticket instead */
+    int checked;  /* checklist questions answered (phones and tablets) */
+    bool check[N_CHECKS];
 };
 
 /* What the screen shows besides the state: the lines said since the last
@@ -143,10 +159,14 @@ static void reset(struct dk_session *s)
 {
     struct dk_session_deps deps = s->deps;
     struct dk_view view = s->view;
+    time_t last_input = s->last_input;
 
     memset(s, 0, sizeof(*s));
     s->deps = deps;
     s->view = view;
+    /* The idle time of a receipt left on the screen runs from the visit's
+     * last input, not from the epoch. */
+    s->last_input = last_input;
 }
 
 void session_start(struct dk_session *s)
@@ -258,6 +278,18 @@ static int insert_receipt(struct dk_session *s, struct commit_ctx *c, struct dk_
     return rc;
 }
 
+/* "sim_removed=yes signed_out=no lock_off=yes", or "" for a device that
+ * had no checklist. */
+static void checklist_text(const struct dk_visit_item *it, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < it->checked && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", i > 0 ? " " : "",
+                                 checks[i].name, it->check[i] ? "yes" : "no");
+}
+
 static int insert_return(struct dk_session *s, struct commit_ctx *c,
                          const struct dk_visit_item *it, int64_t *id, struct dk_error *err)
 {
@@ -266,13 +298,14 @@ static int insert_return(struct dk_session *s, struct commit_ctx *c,
     bool not_assignee = s->identified && it->known && it->asset.assignee[0] != '\0' &&
                         !inventory_is_assignee(&it->asset, &s->who);
     bool missing = !it->charger && (!it->known || it->asset.charger_expected);
+    char checklist[96];
     int rc;
 
     rc = store_prepare(s->deps.store,
                        "INSERT INTO returns (asset_tag, returned_by, assignee_at_time, site_id, "
                        "kiosk_id, returned_at, charger_declared, receipt_id, "
-                       "flag_not_assignee, flag_unknown_asset, flag_missing_charger) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       "flag_not_assignee, flag_unknown_asset, flag_missing_charger, "
+                       "checklist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        &st, err);
     if (rc != 0)
         return rc;
@@ -289,6 +322,9 @@ static int insert_return(struct dk_session *s, struct commit_ctx *c,
     sqlite3_bind_int(st, 9, not_assignee);
     sqlite3_bind_int(st, 10, !it->known);
     sqlite3_bind_int(st, 11, missing);
+    checklist_text(it, checklist, sizeof(checklist));
+    if (checklist[0] != '\0')
+        sqlite3_bind_text(st, 12, checklist, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = dk_error_set(err, DK_EDB, "cannot record return of %s: %s", it->asset.tag,
                           sqlite3_errmsg(s->deps.store->db));
@@ -297,9 +333,10 @@ static int insert_return(struct dk_session *s, struct commit_ctx *c,
     if (rc == 0) {
         char details[256];
 
-        snprintf(details, sizeof(details), "receipt=%s charger=%s%s%s%s", c->receipt_id,
+        snprintf(details, sizeof(details), "receipt=%s charger=%s%s%s%s%s%s", c->receipt_id,
                  it->charger ? "yes" : "no", not_assignee ? " not_assignee" : "",
-                 it->known ? "" : " unknown_asset", missing ? " missing_charger" : "");
+                 it->known ? "" : " unknown_asset", missing ? " missing_charger" : "",
+                 checklist[0] != '\0' ? " " : "", checklist);
         rc = audit_append(s->deps.store, c->actor, "return dropped", it->asset.tag, details,
                           err);
     }
@@ -780,18 +817,55 @@ static void device_scanned(struct dk_session *s, const struct dk_scan *scan)
     s->state = ST_CHARGER;
 }
 
-static void charger_answered(struct dk_session *s, bool yes)
+static bool needs_checklist(const struct dk_session *s, const struct dk_visit_item *it)
+{
+    return s->deps.cfg->checklist && it->known &&
+           (strcmp(it->asset.type, "phone") == 0 || strcmp(it->asset.type, "tablet") == 0);
+}
+
+/* The pending device joins the visit once every question is answered. */
+static void add_pending(struct dk_session *s)
 {
     size_t n;
     char count[24];
 
-    s->pending.charger = yes;
     s->items[s->n_items++] = s->pending;
     n = returns_in_visit(s);
     tell(s, n == 1 ? "kiosk.added.one" : "kiosk.added.other", "tag", s->pending.asset.tag,
-         "charger", i18n_text(words(s), yes ? "kiosk.charger_yes" : "kiosk.charger_no"),
+         "charger",
+         i18n_text(words(s), s->pending.charger ? "kiosk.charger_yes" : "kiosk.charger_no"),
          "count", num(count, sizeof(count), (long long)n), I18N_END);
     ask_next(s);
+}
+
+static void charger_answered(struct dk_session *s, bool yes)
+{
+    s->pending.charger = yes;
+    if (!needs_checklist(s, &s->pending)) {
+        add_pending(s);
+        return;
+    }
+    s->state = ST_CHECK;
+    tell(s, "kiosk.check.intro", "type", type_name(s, &s->pending.asset), I18N_END);
+    tell(s, checks[0].key, I18N_END);
+}
+
+static void check_answered(struct dk_session *s, bool yes)
+{
+    struct dk_visit_item *it = &s->pending;
+
+    it->check[it->checked++] = yes;
+    if (it->checked < N_CHECKS) {
+        tell(s, checks[it->checked].key, I18N_END);
+        return;
+    }
+    for (int i = 0; i < N_CHECKS; i++) {
+        if (!it->check[i]) {
+            tell(s, "kiosk.check.not_done", I18N_END);
+            break;
+        }
+    }
+    add_pending(s);
 }
 
 static void ask_identity(struct dk_session *s)
@@ -862,7 +936,7 @@ static void email_answered(struct dk_session *s, bool yes)
 
 static void cancel(struct dk_session *s)
 {
-    if (s->state == ST_CHARGER) {
+    if (s->state == ST_CHARGER || s->state == ST_CHECK) {
         tell(s, "kiosk.removed", "tag", s->pending.asset.tag, I18N_END);
         if (s->n_items > 0)
             ask_next(s);
@@ -918,6 +992,12 @@ static void on_scan(struct dk_session *s, const struct dk_scan *scan)
             charger_answered(s, scan->control == DK_CTRL_YES);
         else
             tell(s, "kiosk.charger_reminder", "tag", s->pending.asset.tag, I18N_END);
+        break;
+    case ST_CHECK:
+        if (is_yes_no(scan))
+            check_answered(s, scan->control == DK_CTRL_YES);
+        else
+            tell(s, checks[s->pending.checked].key, I18N_END);
         break;
     case ST_IDENTITY:
         identity_given(s, scan);
@@ -1082,7 +1162,7 @@ static const char *state_name(enum dk_session_state st)
     static const char *const names[] = {
         [ST_START] = "start",       [ST_CHARGER] = "charger", [ST_NEXT] = "next",
         [ST_IDENTITY] = "identity", [ST_EMAIL] = "email",     [ST_LEADER] = "leader",
-        [ST_PRINT] = "print",
+        [ST_PRINT] = "print",       [ST_CHECK] = "checklist",
     };
 
     return names[st];
@@ -1136,19 +1216,21 @@ static json_t *receipt_json(const struct dk_view *v)
 json_t *session_view(const struct dk_session *s)
 {
     json_t *devices = json_array();
-    json_t *v;
     bool receipt = s->state == ST_START && s->view.receipt_payload != NULL;
+    bool asking = s->state == ST_CHARGER || s->state == ST_CHECK;
+    /* A leader whose leader address is their own is not offered a copy. */
+    bool leader = s->who.leader_email[0] != '\0' &&
+                  strcasecmp(s->who.leader_email, s->who.email) != 0;
 
     for (size_t i = 0; devices != NULL && i < s->n_items; i++)
         json_array_append_new(devices, device_json(s, &s->items[i]));
-    v = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:i}", "screen",
-                  receipt ? "receipt" : state_name(s->state), "lang", i18n_lang(words(s)),
-                  "devices", devices != NULL ? devices : json_array(), "pending",
-                  s->state == ST_CHARGER ? device_json(s, &s->pending) : json_null(), "lines",
-                  lines_json(&s->view), "receipt", receipt_json(&s->view), "email_offered",
-                  s->identified && s->who.email[0] != '\0', "leader_offered",
-                  s->who.leader_email[0] != '\0', "idle_timeout", s->deps.cfg->idle_timeout);
-    return v;
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:i}", "screen",
+                     receipt ? "receipt" : state_name(s->state), "lang", i18n_lang(words(s)),
+                     "devices", devices != NULL ? devices : json_array(), "pending",
+                     asking ? device_json(s, &s->pending) : json_null(), "lines",
+                     lines_json(&s->view), "receipt", receipt_json(&s->view),
+                     "email_offered", s->identified && s->who.email[0] != '\0',
+                     "leader_offered", leader, "idle_timeout", s->deps.cfg->idle_timeout);
 }
 
 void session_touch(struct dk_session *s, time_t now)

@@ -172,10 +172,16 @@ static const char migration_3[] =
     "  outbox_id INTEGER REFERENCES outbox(id),"
     "  PRIMARY KEY (leader_email, day));";
 
+/* Migration 4: what a person answered at the kiosk about a phone or
+ * tablet before it went in the bin (SIM and case removed, signed out,
+ * activation lock off), for the technician who wipes it. */
+static const char migration_4[] = "ALTER TABLE returns ADD COLUMN checklist TEXT;";
+
 static const char *const migrations[] = {
     migration_1,
     migration_2,
     migration_3,
+    migration_4,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -31,6 +31,7 @@ site_name = Bolling Building
 kiosk = bolling-lobby-1
 timezone = America/New_York
 idle_timeout = {idle_timeout}
+checklist = {checklist}
 
 [scan]
 asset_pattern = ^[0-9]{{6}}$
@@ -54,7 +55,7 @@ timeout = 5
 class Site:
     """A kiosk's folder: config, signing key and database."""
 
-    def __init__(self, smtp_port=None, idle_timeout=300, extra=""):
+    def __init__(self, smtp_port=None, idle_timeout=300, extra="", checklist=False):
         self.dir = tempfile.mkdtemp(prefix="dk-site-")
         self.config = os.path.join(self.dir, "dropkiosk.conf")
         self.db = os.path.join(self.dir, "kiosk.db")
@@ -62,7 +63,8 @@ class Site:
             mail = "transport = spool\nspool = mail\n"
         else:
             mail = "transport = smtp\nurl = smtp://127.0.0.1:%d\nstarttls = off\n" % smtp_port
-        self.text = BASE_CONFIG.format(idle_timeout=idle_timeout, mail=mail) + extra
+        self.text = BASE_CONFIG.format(idle_timeout=idle_timeout, mail=mail,
+                                       checklist="yes" if checklist else "no") + extra
         self.scanner_sections = ""
         self.write_config()
         self.ctl("keygen")

@@ -88,6 +88,7 @@ class UnknownAndRepeatTest(SpecialCaseTest):
         k.type("NO")
         k.expect("Received: 1 device")
         self.assertEqual(self.returns(), [("104400", "S100002", 1, 0, 0, 0)])
+        self.assertEqual(self.site.query("SELECT checklist FROM returns"), [(None,)])
 
     def test_gs1_label_is_found_by_its_serial_only(self):
         k = self.kiosk
@@ -143,6 +144,75 @@ class UnknownAndRepeatTest(SpecialCaseTest):
         k.scan(b"\r\r", wait=False)  # bare terminators: no scan at all
         k.scan("104400")
         k.expect("Please answer first: is the charger for asset 104233 in the bag\\?")
+
+
+class ChecklistTest(SpecialCaseTest):
+    """[kiosk] checklist = yes: phones and tablets are asked three
+    questions before they go in the bin."""
+
+    def setUp(self):
+        self.smtp = SmtpServer()
+        self.site = Site(smtp_port=self.smtp.port, checklist=True)
+        self.site.ctl("import", "staff", os.path.join(FIXTURES, "staff.csv"))
+        self.site.ctl("import", "assets", os.path.join(FIXTURES, "assets.csv"))
+        self.kiosk = Kiosk(self.site)
+
+    def test_phone_gets_the_checklist_before_the_bin(self):
+        k = self.kiosk
+        k.scan("490154203237518")
+        k.expect(r"Phone Samsung Galaxy A54 \(asset 104400\)")
+        k.scan("YES")
+        k.expect("Before the Phone goes in the bin, please check three things.")
+        # Typed, since the same card scanned again within the repeat window
+        # would be folded into one read.
+        k.expect(r"Are the SIM card and the case removed\? YES or NO")
+        k.type("YES")
+        k.expect(r"Are you signed out of your Apple ID or Google account on it\? YES or NO")
+        k.type("YES")
+        k.expect(r"Is Find My \(activation lock\) turned off\? YES or NO")
+        k.type("YES")
+        k.expect("Added asset 104400, charger in the bag. 1 device in this visit.")
+        self.assertNotIn("A technician will finish", k.out)
+        k.type("DONE")
+        k.expect("Who is returning")
+        k.scan("S100002")
+        k.expect("Email the receipt")
+        k.type("NO")
+        k.expect("Received: 1 device")
+        self.assertEqual(self.returns(), [("104400", "S100002", 1, 0, 0, 0)])
+        self.assertEqual(self.site.query("SELECT checklist FROM returns"),
+                         [("sim_removed=yes signed_out=yes lock_off=yes",)])
+
+    def test_phone_checklist_answers_are_kept_for_the_technician(self):
+        k = self.kiosk
+        k.scan("104400")
+        k.type("NO")
+        k.expect("SIM card")
+        # The scanner's DONE card is not an answer: the question is asked again.
+        k.type("DONE")
+        k.expect(r"Are the SIM card and the case removed\? YES or NO")
+        k.type("YES")
+        k.type("NO")
+        k.type("NO")
+        k.expect("Thank you. A technician will finish what is not done, which may take longer.")
+        k.expect("Added asset 104400, charger not in the bag.")
+        k.type("DONE")
+        k.scan("S100002")
+        k.type("NO")
+        k.expect("Received: 1 device")
+        self.assertEqual(self.site.query("SELECT checklist FROM returns"),
+                         [("sim_removed=yes signed_out=no lock_off=no",)])
+        details, = self.site.query(
+            "SELECT details FROM audit WHERE action = 'return dropped'")[0]
+        self.assertTrue(details.endswith(" sim_removed=yes signed_out=no lock_off=no"),
+                        details)
+        pin = b"4821\n"
+        self.site.ctl("tech", "add", "--name", "Pat Okafor", "--badge", "B-7", "--pin-stdin",
+                      stdin=pin)
+        self.site.ctl("receive", "104400", "--tech", "B-7", "--pin-stdin", "--charger",
+                      "missing", "--condition", "good", stdin=pin)
+        out = self.site.ctl("dispose", "104400").stdout.decode()
+        self.assertIn("\nkiosk     sim_removed=yes signed_out=no lock_off=no\n", out)
 
 
 class BackWithOiitTest(SpecialCaseTest):

@@ -72,7 +72,7 @@ static void test_store_sets_pragmas_and_schema(void **state)
     sqlite3_finalize(st);
     assert_int_equal(store_prepare(store, "PRAGMA user_version", &st, &err), 0);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     assert_int_equal(store_prepare(store,
                                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
@@ -93,8 +93,8 @@ static void test_store_refuses_newer_schema(void **state)
 
     assert_int_equal(store_exec(store, "PRAGMA user_version = 7", &err), 0);
     assert_int_equal(store_open(path, &again, &err), DK_EDB);
-    assert_non_null(strstr(err.msg, "has schema version 7; this dropkiosk knows up to 3"));
-    assert_int_equal(store_exec(store, "PRAGMA user_version = 3", &err), 0);
+    assert_non_null(strstr(err.msg, "has schema version 7; this dropkiosk knows up to 4"));
+    assert_int_equal(store_exec(store, "PRAGMA user_version = 4", &err), 0);
 }
 
 static void test_audit_chain_verifies(void **state)

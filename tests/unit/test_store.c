@@ -81,7 +81,7 @@ static void test_store_upgrades_version_1_keeping_every_row(void **state)
     (void)state;
     make_v1_database();
     assert_int_equal(store_open(path, &store, &err), 0);
-    assert_string_equal(one(store, "PRAGMA user_version"), "3");
+    assert_string_equal(one(store, "PRAGMA user_version"), "4");
     assert_string_equal(one(store, "SELECT count(*) FROM staff"), "4");
     assert_string_equal(one(store, "SELECT count(*) FROM assets"), "4");
     assert_string_equal(one(store, "SELECT asset_tag || ' ' || state || ' ' || "
