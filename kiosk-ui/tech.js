@@ -243,8 +243,9 @@ async function api(method, path, body) {
     const opts = { method, headers: {}, credentials: "same-origin", cache: "no-store" };
     if (method === "POST") {
         opts.headers["Content-Type"] = "application/json";
-        if (state.csrf)
-            opts.headers["X-CSRF-Token"] = state.csrf;
+        // Before the login there is no token yet: the login itself is
+        // marked, so that no other site's form can post one.
+        opts.headers["X-CSRF-Token"] = state.csrf || "login";
         opts.body = JSON.stringify(body || {});
     }
     let res;

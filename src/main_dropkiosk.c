@@ -378,6 +378,8 @@ static int start(struct kiosk *k, struct dk_error *err)
         rc = kiosk_api_new(&k->cfg, &k->api, err);
     if (rc == 0 && k->api != NULL)
         rc = tech_api_new(&k->cfg, &k->tech, err);
+    if (rc == 0 && k->tech != NULL)
+        tech_api_on_change(k->tech, mailer_wake, k->mailer);
     if (rc == 0 && k->api != NULL &&
         (kiosk_api_routes(k->api, &k->routes) != 0 || tech_api_routes(k->tech, &k->routes) != 0))
         rc = dk_error_set(err, -ENOSPC, "too many web routes");

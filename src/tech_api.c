@@ -67,6 +67,8 @@ struct dk_tech_api {
     pthread_mutex_t lock;       /* sessions */
     pthread_mutex_t login_lock; /* one PIN hash at a time */
     struct tech_session sessions[TECH_API_SESSIONS];
+    void (*changed)(void *user); /* after a change that may have queued mail */
+    void *changed_user;
 };
 
 /* One request being served. */
@@ -486,6 +488,14 @@ static void ep_login(struct call *c)
     int minutes = 0;
     int rc;
 
+    /* A page on another site can post a form to the console, but cannot
+     * add a header without the browser asking first (CORS), which this
+     * server never allows: the header keeps such pages from spending a
+     * technician's five tries. */
+    if (c->req->csrf == NULL || strcmp(c->req->csrf, "login") != 0) {
+        http_reply_error(c->rep, 403, "a login needs the header X-CSRF-Token: login");
+        goto out;
+    }
     if (!body_text(c, "badge", true, TEXT_FIELD_MAX, &badge) ||
         !body_text(c, "pin", true, PIN_INPUT_MAX, &pin_in))
         goto out;
@@ -1326,6 +1336,11 @@ static void dispatch(void *user, const struct dk_http_request *req, struct dk_ht
         if (strcmp(endpoints[i].method, req->method) == 0) {
             endpoints[i].fn(&c);
             store_close(c.store);
+            /* A receive queues the confirmation, a retry puts mail back:
+             * the mail worker is woken rather than left to its next round. */
+            if (strcmp(req->method, "POST") == 0 && rep->status < 400 &&
+                c.api->changed != NULL)
+                c.api->changed(c.api->changed_user);
             sodium_memzero(c.csrf, sizeof(c.csrf));
             return;
         }
@@ -1366,6 +1381,12 @@ void tech_api_free(struct dk_tech_api *api)
     pthread_mutex_destroy(&api->login_lock);
     sodium_memzero(api->sessions, sizeof(api->sessions));
     free(api);
+}
+
+void tech_api_on_change(struct dk_tech_api *api, void (*fn)(void *user), void *user)
+{
+    api->changed = fn;
+    api->changed_user = user;
 }
 
 int tech_api_routes(struct dk_tech_api *api, struct dk_http_config *hc)

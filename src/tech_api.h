@@ -22,6 +22,11 @@ int tech_api_new(const struct dk_config *cfg, struct dk_tech_api **out, struct d
 /* Free (logging every session out); accepts NULL. */
 void tech_api_free(struct dk_tech_api *api);
 
+/* Call fn(user) after every change the console makes (a receive queues a
+ * confirmation email, a retry puts mail back): the daemon wakes its mail
+ * worker with it.  fn must be thread-safe. */
+void tech_api_on_change(struct dk_tech_api *api, void (*fn)(void *user), void *user);
+
 /* Add the console's routes to hc.  0 or -ENOSPC. */
 int tech_api_routes(struct dk_tech_api *api, struct dk_http_config *hc);
 

@@ -90,7 +90,7 @@ class ConsoleTest(unittest.TestCase):
     def login(self, badge="B-7", pin=PIN):
         status, headers, body = self.request("POST", "/api/tech/login",
                                              {"badge": badge, "pin": pin}, cookie=False,
-                                             csrf=False)
+                                             csrf="login")
         reply = json.loads(body)
         if status == 200:
             m = re.match(r"dk_tech=([0-9a-f]{64});", headers["Set-Cookie"])
@@ -135,6 +135,16 @@ class ConsoleTest(unittest.TestCase):
 
 
 class LoginTest(ConsoleTest):
+    def test_a_login_without_its_header_is_403_and_spends_no_try(self):
+        before = self.dump()
+        status, _, body = self.request("POST", "/api/tech/login",
+                                       {"badge": "B-7", "pin": "0000"}, cookie=False,
+                                       csrf=False)
+        self.assertEqual((status, json.loads(body)),
+                         (403, {"error": "a login needs the header X-CSRF-Token: login"}))
+        self.assertEqual(self.site.query("SELECT failed_logins FROM technicians"), [(0,)])
+        self.assertEqual(self.dump(), before)
+
     def test_login_sets_an_httponly_strict_cookie_and_gives_the_csrf_token(self):
         status, headers, reply = self.login()
         self.assertEqual(status, 200)
