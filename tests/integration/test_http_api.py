@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import socket
+import ssl
+import subprocess
 import tempfile
 import time
 import unittest
@@ -178,6 +180,43 @@ class HttpApiTest(unittest.TestCase):
         self.assertEqual(data["screen"], "charger")
         self.assertEqual(data["pending"]["tag"], "104233")
         conn.close()
+
+
+class HttpsTest(unittest.TestCase):
+    """With a certificate and key the screen is served over TLS only."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="dk-tls-")
+        self.cert = os.path.join(self.dir, "kiosk.crt")
+        self.key = os.path.join(self.dir, "kiosk.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", self.key, "-out", self.cert], check=True,
+                       capture_output=True, timeout=60)
+        self.port = free_port()
+        self.site = Site(extra="\n[http]\nport = %d\ncertificate = %s\nkey = %s\n"
+                         % (self.port, self.cert, self.key))
+        self.kiosk = Kiosk(self.site)
+
+    def tearDown(self):
+        self.kiosk.stop()
+        self.site.cleanup()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_the_api_answers_over_tls_and_not_in_the_clear(self):
+        ctx = ssl.create_default_context(cafile=self.cert)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=ctx)
+        conn.request("GET", "/api/health")
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(json.loads(resp.read())["database"], True)
+        conn.close()
+        plain = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        with self.assertRaises((http.client.HTTPException, ConnectionError, OSError)):
+            plain.request("GET", "/api/health")
+            plain.getresponse().read()
+        plain.close()
 
 
 class HttpConfigTest(unittest.TestCase):
