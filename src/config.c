@@ -253,6 +253,8 @@ static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_path(ctx, c->catalog_dir, value);
     else if (strcmp(key, "checklist") == 0)
         ok = set_bool(&c->checklist, value);
+    else if (strcmp(key, "bin") == 0)
+        ok = set_text(c->bin, sizeof(c->bin), value);
     else
         return fail(ctx, "unknown key '%s' in [%s]", key, "kiosk");
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);

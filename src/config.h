@@ -111,6 +111,7 @@ struct dk_config {
     int idle_timeout; /* seconds */
     char language[8];            /* the start screen's language, "en" unless set */
     bool checklist;              /* phones and tablets get the pre-bin checklist */
+    char bin[16];                /* the drop bin's number or name, "" for one bin */
     char catalog_dir[DK_PATH_MAX]; /* message catalogs (LANG.json); "" = built in */
 
     /* [scan] */

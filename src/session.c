@@ -599,7 +599,9 @@ static void finish(struct dk_session *s)
         tell(s, "kiosk.ticket_failed", I18N_END);
     else if (returns_in_visit(s) == 0)
         tell(s, "kiosk.desktop_ticket_done", I18N_END);
-    if (returns_in_visit(s) > 0)
+    if (returns_in_visit(s) > 0 && s->deps.cfg->bin[0] != '\0')
+        tell(s, "kiosk.drop_bin_numbered", "bin", s->deps.cfg->bin, I18N_END);
+    else if (returns_in_visit(s) > 0)
         tell(s, "kiosk.drop_bin", I18N_END);
     if (mail && s->deps.mail_queued != NULL)
         s->deps.mail_queued(s->deps.user);

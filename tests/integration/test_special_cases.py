@@ -215,6 +215,27 @@ class ChecklistTest(SpecialCaseTest):
         self.assertIn("\nkiosk     sim_removed=yes signed_out=no lock_off=no\n", out)
 
 
+class NumberedBinTest(unittest.TestCase):
+    def test_the_receipt_names_the_kiosks_bin(self):
+        site = Site(extra="\n[kiosk]\nbin = 2\n")
+        try:
+            site.ctl("import", "staff", os.path.join(FIXTURES, "staff.csv"))
+            site.ctl("import", "assets", os.path.join(FIXTURES, "assets.csv"))
+            k = Kiosk(site)
+            try:
+                k.type("ES")
+                k.scan("104233")
+                k.scan("YES")
+                k.type("DONE")
+                k.type("SKIP")
+                k.expect("Por favor, coloque los equipos en el contenedor de devoluciones 2. "
+                         "¡Gracias!")
+            finally:
+                k.stop()
+        finally:
+            site.cleanup()
+
+
 class BackWithOiitTest(SpecialCaseTest):
     """Devices that must not be dropped again: one recycled onto an e-waste
     manifest, and one received by a technician but not yet dispositioned."""
