@@ -358,9 +358,13 @@
 
     /* ---- idle warning ---------------------------------------------------- */
 
+    /* No warning on the start screen, nor on the receipt: the visit is
+     * recorded, and the receipt leaving at the idle time loses nothing
+     * (render hides the overlay there too). */
     function idleTick() {
         const overlayShown = !$('idle').hidden;
-        if (!view || view.screen === 'start' || !view.idle_timeout) {
+        if (!view || view.screen === 'start' || view.screen === 'receipt' ||
+            !view.idle_timeout) {
             if (overlayShown)
                 hideIdle();
             return;

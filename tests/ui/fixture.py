@@ -24,7 +24,9 @@ the page shows.
 
 Flags: --idle-timeout SECONDS, --printer (a file printer writing slips to
 the site's printed/ folder), --ui DIR (another UI folder than this tree's
-kiosk-ui/, which the daemon serves by default).
+kiosk-ui/, which the daemon serves by default), --checklist ([kiosk]
+checklist = yes, the reference default: phones and tablets get their
+checklist before the bin; without it the site says checklist = no).
 """
 
 import argparse
@@ -72,6 +74,8 @@ def parse_args():
     ap.add_argument("--printer", action="store_true",
                     help="a file printer writing slips to the site's printed/")
     ap.add_argument("--ui", help="the UI folder to serve (default: this tree's kiosk-ui)")
+    ap.add_argument("--checklist", action="store_true",
+                    help="[kiosk] checklist = yes: the phone and tablet checklist")
     return ap.parse_args()
 
 
@@ -138,7 +142,8 @@ def serve(site, kiosk, printed):
 
 def start(km, args, port):
     """The site and its running daemon; (site, kiosk, printed folder)."""
-    site = km.Site(idle_timeout=args.idle_timeout, extra=config_extra(port, args))
+    site = km.Site(idle_timeout=args.idle_timeout, extra=config_extra(port, args),
+                   checklist=args.checklist)
     try:
         printed = None
         if args.printer:
