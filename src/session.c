@@ -160,10 +160,14 @@ static void reset(struct dk_session *s)
     struct dk_session_deps deps = s->deps;
     struct dk_view view = s->view;
     time_t last_input = s->last_input;
+    /* While a receipt is on the screen it stays in the language of the
+     * visit it belongs to; the next input returns to the kiosk's own. */
+    const struct dk_catalog *lang = view.receipt_payload != NULL ? s->visit_cat : NULL;
 
     memset(s, 0, sizeof(*s));
     s->deps = deps;
     s->view = view;
+    s->visit_cat = lang;
     /* The idle time of a receipt left on the screen runs from the visit's
      * last input, not from the epoch. */
     s->last_input = last_input;
@@ -915,6 +919,16 @@ static void identity_given(struct dk_session *s, const struct dk_scan *scan)
                  s->who.id);
         s->who.leader_email[0] = '\0';
     }
+    /* Devices go back to OIIT, never from hand to hand: someone else's
+     * device is taken (it is safer in the bin) and the person is told,
+     * without its holder's name. */
+    for (size_t i = 0; i < s->n_items; i++) {
+        const struct dk_visit_item *it = &s->items[i];
+
+        if (!it->desktop && it->known && it->asset.assignee[0] != '\0' &&
+            !inventory_is_assignee(&it->asset, &s->who))
+            tell(s, "kiosk.not_yours", "tag", it->asset.tag, I18N_END);
+    }
     if (s->who.email[0] == '\0' || returns_in_visit(s) == 0) {
         ask_print(s);
         return;
@@ -946,7 +960,10 @@ static void cancel(struct dk_session *s)
             session_start(s);
         return;
     }
-    tell(s, "kiosk.cancelled", I18N_END);
+    /* At the start screen there is no visit to cancel: CANCEL only starts
+     * over (it may come right after a visit was recorded). */
+    if (s->state != ST_START || s->n_items > 0)
+        tell(s, "kiosk.cancelled", I18N_END);
     session_start(s);
 }
 
@@ -1065,7 +1082,10 @@ void session_input(struct dk_session *s, const char *text, size_t len, bool over
     struct dk_scan scan;
 
     s->last_input = now;
-    /* A new input: what was said before is no longer on the screen. */
+    /* A new input: what was said before is no longer on the screen, and a
+     * receipt left there (with its visit's language) makes way. */
+    if (s->state == ST_START && s->view.receipt_payload != NULL)
+        s->visit_cat = NULL;
     view_clear(&s->view, true);
     if (overflow) {
         log_warn("scanner %s: refused a scan longer than the scanner buffer", source);

@@ -144,8 +144,13 @@ class FilePrinterTest(unittest.TestCase):
         k.scan("YES")
         receipt = k.expect(r"Su recibo es el (R-[0-9A-Z]{9})\.").group(1)
         k.expect("Por favor, coloque los equipos en el contenedor de devoluciones.")
-        # The next person starts in the kiosk's own language.
+        # The receipt stays in Spanish until the next input; the next person
+        # starts in the kiosk's own language.
+        k.expect("Listo. Escanee la etiqueta de inventario")
+        k.expect("For English, type EN.")
+        k.type("CANCEL")
         k.expect("Ready. Scan the asset tag")
+        self.assertNotIn("Cancelado", k.out)
         self.assertEqual(self.site.query("SELECT lang FROM receipts"), [("es",)])
         slip = escpos_reader.parse(open(os.path.join(self.out, receipt + ".escpos"),
                                         "rb").read())

@@ -50,6 +50,10 @@ class ReturnFlowTest(unittest.TestCase):
         k.type("DONE")
         k.expect("Who is returning these devices\\?")
         k.scan("S100001")
+        # Asset 105001 is recorded to María José Peña by name; 106001 is a
+        # colleague's: both are taken, the person is told, no name shown.
+        k.expect("Asset 106001 is assigned to someone else. It is accepted; OIIT will follow "
+                 "up with the person it is assigned to.")
         k.expect("Email the receipt to the address on file for you\\? YES or NO")
         k.type("yes")
         k.expect("Send a copy to your school or department leader\\? YES or NO")
