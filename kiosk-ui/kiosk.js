@@ -26,6 +26,7 @@
         'kiosk.desktop': ['info', 'ui.outcome.desktop', 'ui.then.desktop'],
         'kiosk.unknown_asset': ['warn', 'ui.outcome.unknown_asset', 'ui.then.charger'],
         'kiosk.already_dropped': ['info', 'ui.outcome.already_returned', 'ui.then.keep_scanning'],
+        'kiosk.not_yours': ['info', 'ui.outcome.not_yours', 'ui.then.not_yours'],
         'kiosk.already_received': ['info', 'ui.outcome.already_received', 'ui.then.keep_scanning'],
         'kiosk.already_in_visit': ['info', 'ui.outcome.already_in_visit', 'ui.then.keep_scanning'],
         'kiosk.recycled': ['stop', 'ui.outcome.recycled', 'ui.then.service_desk'],
