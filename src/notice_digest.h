@@ -1,10 +1,10 @@
 /* The words of the leaders' daily digest (src/notice_digest.c), and the
  * check of the service-desk ticket's subject template
- * (src/notice_ticket.c), declared here so that notice.h stays its owner's.
+ * (src/notice_ticket.c).
  *
- * English only for now.  TODO(i18n): when src/i18n.h lands, take the
- * digest's words from the leader's catalog, because a leader reads the
- * digest, not the service desk. */
+ * The digest is in English: the staff list records no leader's language.
+ * TODO(i18n): when the staff import carries a preferred language, take the
+ * digest's words from that catalog, because a leader reads the digest. */
 #ifndef DK_NOTICE_DIGEST_H
 #define DK_NOTICE_DIGEST_H
 
