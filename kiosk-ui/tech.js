@@ -41,6 +41,7 @@ const S = {
     colType: "Type",
     colAge: "Days waiting",
     colOverdue: "Overdue",
+    colIntake: "Intake",
     receiveThis: "Receive {tag}",
     receiveHeading: "Receive a device",
     tag: "Asset tag, serial or IMEI",
@@ -399,7 +400,7 @@ async function loadQueue() {
             $("receive-charger").focus();
         });
         return b;
-    }));
+    }, "colIntake"));
 }
 
 async function onReceive(ev) {

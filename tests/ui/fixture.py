@@ -6,7 +6,8 @@ as its serial scanner and its terminal as a second one) with an [http]
 section on a free loopback port, imports the integration fixtures'
 staff.csv and assets.csv, and prints one JSON line:
 
-    {"url": "http://127.0.0.1:PORT/", "db": PATH, "dir": PATH, "printed": PATH|null}
+    {"url": "http://127.0.0.1:PORT/", "db": PATH, "dir": PATH, "config": PATH,
+     "printed": PATH|null}
 
 Then it reads commands on stdin, one a line, and answers each with one
 JSON line on stdout:
@@ -15,6 +16,10 @@ JSON line on stdout:
                  -> {"ok": true}
     type TEXT    a line typed at the daemon's terminal -> {"ok": true}
     sql QUERY    a query on the kiosk's database -> {"rows": [[...], ...]}
+    tech NAME BADGE PIN
+                 dropkioskctl tech add --name NAME --badge BADGE --pin-stdin
+                 with PIN on its stdin (NAME may have spaces; BADGE and PIN
+                 not) -> {"id": "T0001"}
     log          -> {"log": the daemon's stderr so far}
     quit         stop the daemon, remove the site, exit
 
@@ -26,13 +31,16 @@ Flags: --idle-timeout SECONDS, --printer (a file printer writing slips to
 the site's printed/ folder), --ui DIR (another UI folder than this tree's
 kiosk-ui/, which the daemon serves by default), --checklist ([kiosk]
 checklist = yes, the reference default: phones and tablets get their
-checklist before the bin; without it the site says checklist = no).
+checklist before the bin; without it the site says checklist = no), --rule
+RULE (a [disposition] rule line, e.g. "always -> reimage"; repeat it for
+more, in order).
 """
 
 import argparse
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -67,6 +75,13 @@ def idle_seconds(text):
     return value
 
 
+def rule_line(text):
+    """A [disposition] rule: one line of the config, so no line break."""
+    if not text.strip() or "\n" in text or "\r" in text:
+        raise argparse.ArgumentTypeError("a rule is one non-empty line")
+    return text
+
+
 def parse_args():
     ap = argparse.ArgumentParser(description="a scratch kiosk for the browser tests")
     ap.add_argument("--idle-timeout", type=idle_seconds, default=300,
@@ -76,6 +91,8 @@ def parse_args():
     ap.add_argument("--ui", help="the UI folder to serve (default: this tree's kiosk-ui)")
     ap.add_argument("--checklist", action="store_true",
                     help="[kiosk] checklist = yes: the phone and tablet checklist")
+    ap.add_argument("--rule", action="append", default=[], type=rule_line,
+                    help="a [disposition] rule line (repeat for more, in order)")
     return ap.parse_args()
 
 
@@ -85,6 +102,8 @@ def config_extra(port, args):
         extra += "ui = %s\n" % os.path.abspath(args.ui)
     if args.printer:
         extra += "\n[printer slips]\ntype = file\ndevice = printed\nwidth = 80\n"
+    if args.rule:
+        extra += "\n[disposition]\n" + "".join("rule = %s\n" % r for r in args.rule)
     return extra
 
 
@@ -107,6 +126,21 @@ def reply(obj):
     sys.stdout.flush()
 
 
+def add_tech(site, arg):
+    """tech NAME BADGE PIN: dropkioskctl tech add, the PIN on its stdin;
+    the technician id it gave."""
+    parts = arg.rsplit(" ", 2)
+    if len(parts) != 3 or not all(parts):
+        raise ValueError("tech wants: tech NAME BADGE PIN")
+    name, badge, pin = parts
+    out = site.ctl("tech", "add", "--name", name, "--badge", badge, "--pin-stdin",
+                   stdin=pin.encode() + b"\n").stdout.decode()
+    m = re.match(r"added technician (\S+) ", out)
+    if m is None:
+        raise AssertionError("dropkioskctl tech add said %r" % out)
+    return m.group(1)
+
+
 def handle(line, site, kiosk):
     """Run one command; False when it was quit."""
     verb, _, arg = line.partition(" ")
@@ -122,10 +156,13 @@ def handle(line, site, kiosk):
         elif verb == "sql":
             rows = site.query(arg)
             reply({"rows": [list(r) for r in rows]})
+        elif verb == "tech":
+            reply({"id": add_tech(site, arg)})
         elif verb == "log":
             reply({"log": kiosk.log()})
         else:
-            reply({"error": "unknown command %r: use scan, type, sql, log or quit" % verb})
+            reply({"error": "unknown command %r: use scan, type, sql, tech, log or quit"
+                            % verb})
     except Exception as e:  # the test reads the reason; the fixture goes on
         reply({"error": "%s: %s" % (type(e).__name__, e)})
     return True
@@ -133,7 +170,7 @@ def handle(line, site, kiosk):
 
 def serve(site, kiosk, printed):
     reply({"url": "http://127.0.0.1:%d/" % kiosk.port, "db": site.db, "dir": site.dir,
-           "printed": printed})
+           "config": site.config, "printed": printed})
     for raw in sys.stdin:
         line = raw.rstrip("\r\n")
         if line and not handle(line, site, kiosk):

@@ -94,9 +94,13 @@ export async function launchBrowser({ viewport = KIOSK_VIEWPORT, locale = 'en-US
 
 /* The real daemon on a scratch site (tests/ui/fixture.py).  Options:
  * idleTimeout (seconds, at least 5), printer (a file printer; slips land in
- * .printed), ui (another UI folder).  Resolves to an object with url, db,
- * dir, printed and the methods scan, type, sql, log and stop. */
-export async function startFixture({ idleTimeout, printer = false, ui } = {}) {
+ * .printed), ui (another UI folder), checklist (true: [kiosk] checklist =
+ * yes, the phone and tablet checklist), rules (a list of [disposition]
+ * rule lines, e.g. 'always -> reimage').  Resolves to an object with url,
+ * db, dir, config, printed and the methods scan, type, sql, tech, log and
+ * stop. */
+export async function startFixture({ idleTimeout, printer = false, ui, checklist = false,
+                                     rules = [] } = {}) {
     const args = [FIXTURE];
     if (idleTimeout !== undefined)
         args.push('--idle-timeout', String(idleTimeout));
@@ -104,6 +108,10 @@ export async function startFixture({ idleTimeout, printer = false, ui } = {}) {
         args.push('--printer');
     if (ui !== undefined)
         args.push('--ui', ui);
+    if (checklist)
+        args.push('--checklist');
+    for (const rule of rules)
+        args.push('--rule', rule);
     const proc = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr.setEncoding('utf8');
@@ -156,6 +164,7 @@ export async function startFixture({ idleTimeout, printer = false, ui } = {}) {
         url: info.url,
         db: info.db,
         dir: info.dir,
+        config: info.config,
         printed: info.printed,
         /* TEXT + CR on the scanner's pty.  Resolves once written; the page
          * shows the answer shortly after (wait for it there). */
@@ -164,6 +173,14 @@ export async function startFixture({ idleTimeout, printer = false, ui } = {}) {
         type: (text) => command(`type ${text}`),
         /* Rows of a query on the kiosk's database, as arrays. */
         sql: async (query) => (await command(`sql ${query}`)).rows,
+        /* A technician added with dropkioskctl tech add (name, badge and
+         * PIN: no spaces in badge or PIN); resolves to the id given, e.g.
+         * 'T0001'. */
+        tech: async (name, badge, pin) => {
+            if (/\s/.test(badge) || /\s/.test(pin))
+                throw new Error('a technician\'s badge and PIN have no spaces');
+            return (await command(`tech ${name} ${badge} ${pin}`)).id;
+        },
         /* The daemon's stderr so far. */
         log: async () => (await command('log')).log,
         /* Stop the daemon and remove the site. */
@@ -179,7 +196,9 @@ export async function startFixture({ idleTimeout, printer = false, ui } = {}) {
     };
 }
 
-/* The fixture and a browser with one page open at the kiosk's address.
+/* The fixture and a browser with one page open at the kiosk's address
+ * (path, '/' by default; goto false leaves the page blank).  The other
+ * options are startFixture's (checklist, printer, idleTimeout, rules...).
  * Returns { kiosk, context, page, url, scan, type, sql, errors, close }.
  * errors collects the page's uncaught exceptions and console errors
  * (a Content-Security-Policy violation is one): assert it stays empty. */
