@@ -312,7 +312,7 @@
             else if (b.dataset.key === 'clear')
                 input.value = '';
             else
-                typeInEntry(entryKind === 'id' ? b.dataset.key.toLowerCase() : b.dataset.key);
+                typeInEntry(b.dataset.key);
             lastActivity = Date.now();
         });
     }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,11 @@
 #endif
 
 #define EVENT_RING 64      /* events an event stream may fall behind by */
+/* Event streams hold their connection for as long as the page is open: a
+ * kiosk has one or two, so they are capped well below the connection
+ * limit, leaving room for the screen's inputs and the console. */
+#define MAX_STREAMS 16
+#define MAX_CONNECTIONS 64
 #define KEEPALIVE_SECONDS 15
 #define MAX_STATIC (4 * 1024 * 1024)
 
@@ -51,6 +57,7 @@ struct dk_http {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     bool stopping;
+    int streams;            /* event streams open */
     unsigned long long seq; /* of the newest event */
     struct event ring[EVENT_RING];
     char *state; /* the newest "state" event's text */
@@ -367,6 +374,9 @@ static void stream_free(void *cls)
 {
     struct stream *s = cls;
 
+    pthread_mutex_lock(&s->h->lock);
+    s->h->streams--;
+    pthread_mutex_unlock(&s->h->lock);
     free(s->pending);
     free(s);
 }
@@ -381,6 +391,12 @@ static enum MHD_Result serve_events(struct dk_http *h, struct MHD_Connection *co
         return MHD_NO;
     s->h = h;
     pthread_mutex_lock(&h->lock);
+    if (h->streams >= MAX_STREAMS) {
+        pthread_mutex_unlock(&h->lock);
+        free(s);
+        return queue_error(conn, 503, "too many event streams are open; try again later");
+    }
+    h->streams++;
     /* A new stream starts with the newest state, then what follows it. */
     s->next = h->seq + 1;
     if (h->state != NULL) {
@@ -390,7 +406,7 @@ static enum MHD_Result serve_events(struct dk_http *h, struct MHD_Connection *co
     pthread_mutex_unlock(&h->lock);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
     if (r == NULL) {
-        stream_free(s);
+        stream_free(s); /* counts the stream closed again */
         return MHD_NO;
     }
     common_headers(r);
@@ -429,6 +445,18 @@ static const struct dk_http_route *find_route(const struct dk_http_config *hc,
     return NULL;
 }
 
+/* A body must say it is JSON: a page on another site can post a plain
+ * form or text/plain to the kiosk without the browser asking first, but
+ * not application/json. */
+static bool json_content_type(struct MHD_Connection *conn)
+{
+    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    size_t n = strlen("application/json");
+
+    return type != NULL && strncasecmp(type, "application/json", n) == 0 &&
+           (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
+}
+
 static enum MHD_Result run_route(struct dk_http *h, struct MHD_Connection *conn,
                                  const struct dk_http_route *route, const char *method,
                                  const char *url, struct upload *up)
@@ -437,6 +465,8 @@ static enum MHD_Result run_route(struct dk_http *h, struct MHD_Connection *conn,
     struct dk_http_reply rep = {.status = 200};
     enum MHD_Result ret;
 
+    if (up != NULL && !json_content_type(conn))
+        return queue_error(conn, 415, "a request body must be sent as application/json");
     if (up != NULL && up->len > 0) {
         json_error_t jerr;
 
@@ -588,9 +618,11 @@ static int start_mhd(struct dk_http *h, const struct dk_config *cfg, struct dk_e
     h->mhd = MHD_start_daemon(
         flags, (uint16_t)cfg->http_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)120, MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+        /* The certificate options only with TLS (MHD warns of them otherwise). */
+        h->cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+        MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
     if (h->mhd == NULL)
         return dk_error_set(err, -EADDRINUSE,
                             "cannot serve the kiosk screen on %s port %d (in use, or the "

@@ -61,8 +61,10 @@ int inventory_find_staff(struct dk_store *store, const char *key, struct dk_staf
     sqlite3_stmt *st = NULL;
     int rc = store_prepare(store,
                            "SELECT id, name, email, department, leader_email FROM staff "
-                           "WHERE id = ?1 OR email = ?1 COLLATE NOCASE "
-                           "ORDER BY id = ?1 DESC LIMIT 2",
+                           /* A staff id typed on a screen keypad or a
+                            * keyboard may come in either case. */
+                           "WHERE id = ?1 COLLATE NOCASE OR email = ?1 COLLATE NOCASE "
+                           "ORDER BY id = ?1 COLLATE NOCASE DESC LIMIT 2",
                            &st, err);
 
     if (rc != 0)

@@ -108,7 +108,9 @@ static void show(struct dk_session *s, char *line, const char *key)
     fputs(line != NULL ? line : key, s->deps.out);
     fputc('\n', s->deps.out);
     fflush(s->deps.out);
-    if (line != NULL && v->n_lines < VIEW_LINES) {
+    /* The receipt image's path is for the terminal's operator, not for the
+     * screen or its API. */
+    if (line != NULL && v->n_lines < VIEW_LINES && strcmp(key, "kiosk.receipt_image") != 0) {
         snprintf(v->lines[v->n_lines].key, sizeof(v->lines[0].key), "%s", key);
         v->lines[v->n_lines++].text = line;
         return;
@@ -1062,9 +1064,16 @@ static bool switch_language(struct dk_session *s, const char *text, size_t len)
         code[i] = text[i];
     }
     code[len] = '\0';
-    /* Typed codes are matched without case ("ES", "zh-hans"). */
+    /* Typed codes are matched without case ("ES", "zh-hans"), and a
+     * language alone names its one regional catalog ("ZH" for zh-Hans). */
     for (size_t i = 0; cat == NULL && i < s->deps.n_catalogs; i++) {
         if (strcasecmp(i18n_lang(s->deps.catalogs[i]), code) == 0)
+            cat = s->deps.catalogs[i];
+    }
+    for (size_t i = 0; cat == NULL && i < s->deps.n_catalogs; i++) {
+        const char *lang = i18n_lang(s->deps.catalogs[i]);
+
+        if (strncasecmp(lang, code, len) == 0 && lang[len] == '-')
             cat = s->deps.catalogs[i];
     }
     if (cat == NULL)

@@ -129,6 +129,35 @@ class HttpApiTest(unittest.TestCase):
         self.assertEqual(self.state()["screen"], "start")
         self.assertEqual(self.site.query("SELECT count(*) FROM returns"), [(0,)])
 
+    def test_a_body_that_is_not_declared_json_is_415(self):
+        # A page on another site may post text/plain without asking first.
+        status, _, body = self.request("POST", "/api/input", b'{"answer": "cancel"}',
+                                       {"Content-Type": "text/plain"})
+        self.assertEqual((status, json.loads(body)),
+                         (415, {"error": "a request body must be sent as application/json"}))
+        status, _, _ = self.request("POST", "/api/input", b'{"answer": "cancel"}')
+        self.assertEqual(status, 415)
+
+    def test_event_streams_are_capped_and_the_api_still_answers(self):
+        streams = []
+        try:
+            for _ in range(16):
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn.request("GET", "/api/events")
+                resp = conn.getresponse()
+                self.assertEqual(resp.status, 200)
+                streams.append(conn)
+            status, _, body = self.request("GET", "/api/events")
+            self.assertEqual((status, json.loads(body)),
+                             (503, {"error": "too many event streams are open; try again "
+                                             "later"}))
+            status, _, _ = self.request("GET", "/api/health")
+            self.assertEqual(status, 200)
+            self.assertEqual(self.post({"answer": "cancel"})[0], 202)
+        finally:
+            for conn in streams:
+                conn.close()
+
     def test_only_files_inside_the_ui_folder_are_served(self):
         status, ctype, body = self.request("GET", "/")
         self.assertEqual((status, ctype), (200, "text/html; charset=utf-8"))

@@ -484,6 +484,18 @@ class RobustnessTest(SpecialCaseTest):
         mime, = self.site.query("SELECT mime FROM outbox")[0]
         self.assertIn(b"\r\nTo: maria.pena@example.org\r\n", mime)
 
+    def test_a_staff_id_is_found_in_either_case(self):
+        k = self.kiosk
+        k.scan("104233")
+        k.scan("YES")
+        k.type("DONE")
+        k.expect("Who is returning")
+        k.type("s100001")
+        k.expect("Email the receipt")
+        k.type("NO")
+        k.expect("Received: 1 device")
+        self.assertEqual(self.returns(), [("104233", "S100001", 1, 0, 0, 0)])
+
     def test_email_shared_by_two_staff_asks_for_badge(self):
         self.site.query("UPDATE staff SET email = 'maria.pena@example.org' "
                         "WHERE id = 'S100004'")
