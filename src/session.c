@@ -752,12 +752,19 @@ static bool resolve_device(struct dk_session *s, const struct dk_scan *scan,
 static bool already_returned(struct dk_session *s, const char *tag)
 {
     struct dk_error err = {{0}};
-    char when[32];
+    char when[64], local[64];
     int rc = inventory_open_return(s->deps.store, tag, when, sizeof(when), &err);
+    struct tm tm;
 
     if (rc < 0) {
         log_error("cannot check earlier returns of %s: %s", tag, err.msg);
         return false;
+    }
+    /* Stored in UTC; said in the kiosk's local time, as receipts are. */
+    memset(&tm, 0, sizeof(tm));
+    if (strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL) {
+        local_time(local, sizeof(local), timegm(&tm));
+        snprintf(when, sizeof(when), "%s", local);
     }
     if (rc == DK_RETURN_DROPPED)
         tell(s, "kiosk.already_dropped", "tag", tag, "when", when, I18N_END);

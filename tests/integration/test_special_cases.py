@@ -113,7 +113,9 @@ class UnknownAndRepeatTest(SpecialCaseTest):
         k.expect("Received: 1 device")
         k.expect("Ready.")
         k.scan("104233")
-        k.expect(r"Asset 104233 was already returned \(20[0-9T:-]+Z\) and is waiting for a "
+        # The time is said in the kiosk's zone, as on receipts.
+        k.expect(r"Asset 104233 was already returned \(20[0-9-]{8} [0-9:]{5} E[SD]T\) and is "
+                 r"waiting for a "
                  r"technician. No second return is recorded.")
         k.type("DONE")
         k.expect("Nothing scanned yet.")
@@ -285,7 +287,8 @@ class BackWithOiitTest(SpecialCaseTest):
         self.tech("receive", "104400", "--charger", "present", "--condition", "good")
         k = self.kiosk
         k.scan("104400")
-        k.expect(r"Asset 104400 is with OIIT already \(received 20[0-9T:-]+Z\)\. No second "
+        k.expect(r"Asset 104400 is with OIIT already \(received 20[0-9-]{8} [0-9:]{5} E[SD]T\)\. "
+                 r"No second "
                  r"return is recorded\.")
         k.type("DONE")
         k.expect("Nothing scanned yet.")
