@@ -114,6 +114,7 @@ const S = {
     manifestHeading: "Open e-waste manifest",
     noManifest: "No e-waste manifest is open.",
     manifestSummary: "Manifest {id}, open since {opened}: {n} devices.",
+    manifestSummaryOne: "Manifest {id}, open since {opened}: 1 device.",
     downloadCsv: "Download CSV",
     colSerial: "Serial",
     colMake: "Make",
@@ -634,8 +635,9 @@ async function loadManifest() {
         link.hidden = true;
         $("manifest-table").replaceChildren();
     } else {
-        $("manifest-summary").textContent = t("manifestSummary", { id: m.id,
-            opened: m.opened_at, n: m.devices.length });
+        $("manifest-summary").textContent = t(
+            m.devices.length === 1 ? "manifestSummaryOne" : "manifestSummary",
+            { id: m.id, opened: m.opened_at, n: m.devices.length });
         link.href = csvLink(m.id);
         link.hidden = false;
         show("manifest-table", table(MANIFEST_COLS, m.devices));

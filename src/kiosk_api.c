@@ -63,7 +63,8 @@ bool kiosk_api_next(struct dk_kiosk_api *api, struct dk_screen_input *in)
 }
 
 /* {"answer": WORD} | {"text": TEXT} | {"language": CODE}: exactly one. */
-static int parse_input(const json_t *body, struct dk_screen_input *in, char *why, size_t size)
+static int parse_input(const struct dk_config *api_cfg, const json_t *body,
+                       struct dk_screen_input *in, char *why, size_t size)
 {
     const char *answer = json_string_value(json_object_get(body, "answer"));
     const char *text = json_string_value(json_object_get(body, "text"));
@@ -104,6 +105,11 @@ static int parse_input(const json_t *body, struct dk_screen_input *in, char *why
         snprintf(why, size, "\"language\" is not a language code");
         return -1;
     }
+    /* Refused here, with a reason, rather than dropped by the kiosk. */
+    if (!i18n_available(i18n_dir(api_cfg), lang)) {
+        snprintf(why, size, "no message catalog for \"language\" %.15s", lang);
+        return -1;
+    }
     snprintf(in->language, sizeof(in->language), "%s", lang);
     return 0;
 }
@@ -115,7 +121,7 @@ static void post_input(void *user, const struct dk_http_request *req,
     struct dk_screen_input in;
     char why[128];
 
-    if (parse_input(req->body, &in, why, sizeof(why)) != 0) {
+    if (parse_input(api->cfg, req->body, &in, why, sizeof(why)) != 0) {
         http_reply_error(rep, 400, "%s", why);
         return;
     }

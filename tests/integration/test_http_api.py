@@ -114,6 +114,10 @@ class HttpApiTest(unittest.TestCase):
         self.assertEqual(json.loads(body),
                          {"error": "malformed JSON at line 1 column 11: "
                                    "unexpected token near end of file"})
+        self.assertEqual(self.post({"language": "xx"}),
+                         (400, {"error": "no message catalog for \"language\" xx"}))
+        self.assertEqual(self.post({"language": "../../etc"}),
+                         (400, {"error": "no message catalog for \"language\" ../../etc"}))
         self.assertEqual(self.post({"answer": "maybe"}),
                          (400, {"error": "\"answer\" must be yes, no, done, skip or cancel"}))
         self.assertEqual(self.post({"answer": "yes", "text": "x"}),
