@@ -3,7 +3,6 @@
 #include "i18n.h"
 #include "log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -16,6 +15,8 @@
 
 struct dk_kiosk_api {
     const struct dk_config *cfg;
+    struct dk_catalog *const *catalogs; /* the daemon's, loaded at start */
+    size_t n_catalogs;
     int efd;
     pthread_mutex_t lock;
     struct dk_screen_input queue[QUEUE_MAX];
@@ -63,7 +64,17 @@ bool kiosk_api_next(struct dk_kiosk_api *api, struct dk_screen_input *in)
 }
 
 /* {"answer": WORD} | {"text": TEXT} | {"language": CODE}: exactly one. */
-static int parse_input(const struct dk_config *api_cfg, const json_t *body,
+/* Whether the daemon has a catalog for code. */
+static bool offered(const struct dk_kiosk_api *api, const char *code)
+{
+    for (size_t i = 0; i < api->n_catalogs; i++) {
+        if (strcmp(i18n_lang(api->catalogs[i]), code) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int parse_input(const struct dk_kiosk_api *api, const json_t *body,
                        struct dk_screen_input *in, char *why, size_t size)
 {
     const char *answer = json_string_value(json_object_get(body, "answer"));
@@ -106,7 +117,7 @@ static int parse_input(const struct dk_config *api_cfg, const json_t *body,
         return -1;
     }
     /* Refused here, with a reason, rather than dropped by the kiosk. */
-    if (!i18n_available(i18n_dir(api_cfg), lang)) {
+    if (!offered(api, lang)) {
         snprintf(why, size, "no message catalog for \"language\" %.15s", lang);
         return -1;
     }
@@ -121,7 +132,7 @@ static void post_input(void *user, const struct dk_http_request *req,
     struct dk_screen_input in;
     char why[128];
 
-    if (parse_input(api->cfg, req->body, &in, why, sizeof(why)) != 0) {
+    if (parse_input(api, req->body, &in, why, sizeof(why)) != 0) {
         http_reply_error(rep, 400, "%s", why);
         return;
     }
@@ -165,35 +176,18 @@ static void get_health(void *user, const struct dk_http_request *req,
     http_reply_json(rep, 200, health_json(&hl));
 }
 
-/* Every catalog of the folder that loads, with its language's own name. */
+/* Every catalog the daemon loaded, with its language's own name. */
 static void get_languages(void *user, const struct dk_http_request *req,
                           struct dk_http_reply *rep)
 {
     struct dk_kiosk_api *api = user;
-    const char *dir = i18n_dir(api->cfg);
     json_t *list = json_array();
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort);
 
     (void)req;
-    for (int i = 0; i < n; i++) {
-        char code[16];
-        const char *dot = strrchr(names[i]->d_name, '.');
-        struct dk_catalog *cat = NULL;
-        struct dk_error err = {{0}};
-
-        if (dot != NULL && strcmp(dot, ".json") == 0 &&
-            (size_t)(dot - names[i]->d_name) < sizeof(code)) {
-            snprintf(code, sizeof(code), "%.*s", (int)(dot - names[i]->d_name),
-                     names[i]->d_name);
-            if (i18n_load(dir, code, &cat, &err) == 0)
-                json_array_append_new(list, json_pack("{s:s, s:s}", "code", code, "name",
-                                                      i18n_text(cat, "language.name")));
-            i18n_free(cat);
-        }
-        free(names[i]);
-    }
-    free(names);
+    for (size_t i = 0; list != NULL && i < api->n_catalogs; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s}", "code",
+                                              i18n_lang(api->catalogs[i]), "name",
+                                              i18n_text(api->catalogs[i], "language.name")));
     http_reply_json(rep, 200, list);
 }
 
@@ -204,8 +198,8 @@ static const struct dk_http_route routes[] = {
     {"GET", "/api/languages", get_languages, NULL},
 };
 
-int kiosk_api_new(const struct dk_config *cfg, struct dk_kiosk_api **out,
-                  struct dk_error *err)
+int kiosk_api_new(const struct dk_config *cfg, struct dk_catalog *const *catalogs,
+                  size_t n_catalogs, struct dk_kiosk_api **out, struct dk_error *err)
 {
     struct dk_kiosk_api *api = calloc(1, sizeof(*api));
 
@@ -222,6 +216,8 @@ int kiosk_api_new(const struct dk_config *cfg, struct dk_kiosk_api **out,
     }
     pthread_mutex_init(&api->lock, NULL);
     api->cfg = cfg;
+    api->catalogs = catalogs;
+    api->n_catalogs = n_catalogs;
     *out = api;
     return 0;
 }

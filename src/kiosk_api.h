@@ -42,10 +42,13 @@ struct dk_kiosk_health {
 
 struct dk_kiosk_api;
 
+struct dk_catalog;
+
 /* Start the API's queue (an eventfd the main loop polls) and its routes,
- * which http_start serves.  0 or -errno. */
-int kiosk_api_new(const struct dk_config *cfg, struct dk_kiosk_api **out,
-                  struct dk_error *err);
+ * which http_start serves.  catalogs (n_catalogs, the daemon's, which must
+ * outlive the API) are the languages the screen offers.  0 or -errno. */
+int kiosk_api_new(const struct dk_config *cfg, struct dk_catalog *const *catalogs,
+                  size_t n_catalogs, struct dk_kiosk_api **out, struct dk_error *err);
 void kiosk_api_free(struct dk_kiosk_api *api);
 
 /* Add the screen's routes to hc (for http_start).  0 or -ENOSPC. */

@@ -375,7 +375,7 @@ static int start(struct kiosk *k, struct dk_error *err)
     if (rc == 0 && receipt_printer_new(&k->cfg, &k->printer) != 0)
         rc = dk_error_set(err, -ENOMEM, "out of memory");
     if (rc == 0 && k->cfg.http_port != 0)
-        rc = kiosk_api_new(&k->cfg, &k->api, err);
+        rc = kiosk_api_new(&k->cfg, k->catalogs, k->n_catalogs, &k->api, err);
     if (rc == 0 && k->api != NULL)
         rc = tech_api_new(&k->cfg, &k->tech, err);
     if (rc == 0 && k->tech != NULL)
