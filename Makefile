@@ -7,7 +7,7 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 PKGS := sqlite3 zbar libqrencode libpng libjpeg libsodium inih gmime-3.0 libcurl libevdev \
-	libusb-1.0 jansson pangocairo libmicrohttpd
+	libusb-1.0 jansson pangocairo libmicrohttpd libsystemd
 VERSION := $(shell cat VERSION)
 # Where the programs look for message catalogs when [kiosk] catalogs is not
 # set: this tree's copy for a build run in place.
