@@ -36,6 +36,11 @@ _Static_assert(ID_LEN < DK_RECEIPT_ID_SIZE, "receipt id buffer too small");
 #define FPR_BYTES 8
 #define FPR_SIZE (8 + FPR_BYTES * 2 + 1)
 
+_Static_assert(DK_RECEIPT_FINGERPRINT_SIZE ==
+                   7 + sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
+                                                 sodium_base64_VARIANT_ORIGINAL_NO_PADDING),
+               "fingerprint buffer size");
+
 #define SIG_B64_SIZE                                                        \
     sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_ORIGINAL)
 
@@ -666,6 +671,36 @@ int receipt_load_public(const char *path, unsigned char pk[crypto_sign_PUBLICKEY
     if (rc != 0)
         return rc;
     return parse_key_file(path, text, PUBLIC_LABEL, pk, crypto_sign_PUBLICKEYBYTES, err);
+}
+
+void receipt_fingerprint(const unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+                         char out[DK_RECEIPT_FINGERPRINT_SIZE])
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256(digest, pk, crypto_sign_PUBLICKEYBYTES);
+    memcpy(out, "SHA256:", 7);
+    sodium_bin2base64(out + 7, DK_RECEIPT_FINGERPRINT_SIZE - 7, digest, sizeof(digest),
+                      sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+}
+
+int receipt_check_public(const char *pk_path, const char *sk_path,
+                         const unsigned char sk[crypto_sign_SECRETKEYBYTES],
+                         struct dk_error *err)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    unsigned char want[crypto_sign_PUBLICKEYBYTES];
+    int rc = receipt_load_public(pk_path, pk, err);
+
+    if (rc != 0)
+        return rc;
+    crypto_sign_ed25519_sk_to_pk(want, sk);
+    if (sodium_memcmp(pk, want, sizeof(pk)) != 0)
+        return dk_error_set(err, DK_EINPUT,
+                            "public key %s does not match the signing key %s: receipts "
+                            "signed with it would not verify with that public key",
+                            pk_path, sk_path);
+    return 0;
 }
 
 /* ---- QR codes --------------------------------------------------------- */

@@ -93,6 +93,29 @@ int receipt_verify(const char *payload, size_t len,
  * is removed again.  -errno for other file errors. */
 int receipt_keygen(const char *sk_path, const char *pk_path, struct dk_error *err);
 
+/* "SHA256:" + 43 base64 characters + NUL. */
+#define DK_RECEIPT_FINGERPRINT_SIZE 51
+
+/* The public key's fingerprint in the form OpenSSH shows keys: "SHA256:"
+ * and the unpadded standard base64 (RFC 4648 section 4) of the SHA-256 of
+ * the 32 raw bytes of pk, e.g.
+ * "SHA256:Vkdap1RjR0wChd9dvyvKtz2mUTWIOem3dIGy6rEHcIw".  It is for people
+ * comparing the key a kiosk signs with and the one published for checking
+ * receipts; a receipt names its key by the shorter Key line instead.  out
+ * must hold DK_RECEIPT_FINGERPRINT_SIZE bytes. */
+void receipt_fingerprint(const unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+                         char out[DK_RECEIPT_FINGERPRINT_SIZE]);
+
+/* Check that the public key file pk_path holds the public half of sk (a
+ * secret key as receipt_load_secret gives it, read from sk_path; sk_path
+ * only names it in messages).  0 when it does; DK_EINPUT, naming both
+ * files, when it holds another key (receipts signed with sk would not
+ * verify with it); otherwise receipt_load_public's error, -ENOENT when
+ * there is no such file. */
+int receipt_check_public(const char *pk_path, const char *sk_path,
+                         const unsigned char sk[crypto_sign_SECRETKEYBYTES],
+                         struct dk_error *err);
+
 /* Read a key file written by receipt_keygen.  -errno when it cannot be
  * read; DK_EINPUT, naming the file and the fault, when it is not the
  * expected kind of key file (wrong label, e.g. a public key given as the

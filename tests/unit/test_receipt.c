@@ -574,6 +574,67 @@ static void test_load_public_missing_file_is_enoent(void **state)
                         "cannot open key file /nonexistent/receipt.pub: No such file or directory");
 }
 
+/* Key A's fingerprint was computed outside this code, with Python:
+ * "SHA256:" + base64(hashlib.sha256(pk).digest()) without its "=". */
+static void test_fingerprint_of_known_key(void **state)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    char fpr[DK_RECEIPT_FINGERPRINT_SIZE];
+
+    (void)state;
+    key_from_seed(0x00, pk, sk);
+    receipt_fingerprint(pk, fpr);
+    assert_string_equal(fpr, "SHA256:Vkdap1RjR0wChd9dvyvKtz2mUTWIOem3dIGy6rEHcIw");
+}
+
+static void test_check_public_accepts_matching_key_file(void **state)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    struct dk_tmpdir t;
+    struct dk_error err = {{0}};
+
+    (void)state;
+    tmpdir_make(&t);
+    write_text(t.pk, KEY_A_PUBLIC_FILE);
+    key_from_seed(0x00, pk, sk);
+    assert_int_equal(receipt_check_public(t.pk, t.sk, sk, &err), 0);
+    tmpdir_remove(&t);
+}
+
+static void test_check_public_refuses_other_key_naming_both_files(void **state)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    struct dk_tmpdir t;
+    struct dk_error err = {{0}};
+    char want[512];
+
+    (void)state;
+    tmpdir_make(&t);
+    write_text(t.pk, KEY_A_PUBLIC_FILE);
+    key_from_seed(0x20, pk, sk);
+    assert_int_equal(receipt_check_public(t.pk, t.sk, sk, &err), DK_EINPUT);
+    snprintf(want, sizeof(want),
+             "public key %s does not match the signing key %s: receipts signed with it "
+             "would not verify with that public key", t.pk, t.sk);
+    assert_string_equal(err.msg, want);
+    tmpdir_remove(&t);
+}
+
+static void test_check_public_missing_file_is_enoent(void **state)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    struct dk_error err = {{0}};
+
+    (void)state;
+    key_from_seed(0x00, pk, sk);
+    assert_int_equal(receipt_check_public("/nonexistent/receipt.pub", "/nonexistent/receipt.key",
+                                          sk, &err), -ENOENT);
+}
+
 /* ---- QR codes --------------------------------------------------------- */
 
 struct dk_seen {
@@ -1139,6 +1200,10 @@ int main(void)
         cmocka_unit_test(test_load_secret_refuses_public_key_file),
         cmocka_unit_test(test_load_public_refuses_short_key),
         cmocka_unit_test(test_load_public_missing_file_is_enoent),
+        cmocka_unit_test(test_fingerprint_of_known_key),
+        cmocka_unit_test(test_check_public_accepts_matching_key_file),
+        cmocka_unit_test(test_check_public_refuses_other_key_naming_both_files),
+        cmocka_unit_test(test_check_public_missing_file_is_enoent),
         cmocka_unit_test(test_qr_png_decodes_to_exact_payload),
         cmocka_unit_test(test_qr_png_keeps_accented_latin),
         cmocka_unit_test(test_qr_png_keeps_vietnamese),
