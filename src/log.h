@@ -17,6 +17,15 @@ extern enum dk_log_level dk_log_threshold;
  * long as the process. */
 void log_set_program(const char *name);
 
+/* Look whether stderr is connected to the journal: systemd then sets
+ * JOURNAL_STREAM to "DEV:INODE" of that stream (systemd.exec(5)), and fd 2
+ * must be it.  When it is, each line starts with its syslog priority as
+ * sd-daemon(3) describes ("<3>" error, "<4>" warning, "<6>" info, "<7>"
+ * debug) so that journalctl shows the levels; otherwise lines are written
+ * as they always were.  Call once at the start of main, before any thread,
+ * and again after fd 2 is replaced. */
+void log_init(void);
+
 /* Set the most verbose level that is written (default DK_LOG_INFO). */
 void log_set_level(enum dk_log_level level);
 
