@@ -38,6 +38,8 @@ struct dk_ctl_opts {
     const char *printer;     /* --printer NAME ([printer NAME] in the config) */
     const char *date;        /* --date YYYY-MM-DD (digest) */
     int days;                /* --days N */
+    bool if_missing;         /* --if-missing (keygen) */
+    bool fingerprint;        /* --fingerprint (pubkey) */
 };
 
 /* A bit for each option a verb may take: each of struct dk_ctl_opts, and
@@ -66,6 +68,8 @@ enum {
     DK_CTL_OPT_MAP = 1u << 19,
     DK_CTL_OPT_PRINTER = 1u << 20,
     DK_CTL_OPT_DATE = 1u << 21,
+    DK_CTL_OPT_IF_MISSING = 1u << 22,
+    DK_CTL_OPT_FINGERPRINT = 1u << 23,
 };
 
 struct dk_ctl {
@@ -121,6 +125,8 @@ int ctl_login(struct dk_store *store, const struct dk_ctl *c, char *pin,
               struct dk_tech *tech);
 
 /* Verbs, one group a file. */
+int ctl_keygen(struct dk_ctl *c);       /* src/ctl_keys.c */
+int ctl_pubkey(struct dk_ctl *c);       /* src/ctl_keys.c */
 int ctl_tech(struct dk_ctl *c);         /* src/ctl_intake.c: tech add|disable|list */
 int ctl_receive(struct dk_ctl *c);      /* src/ctl_intake.c */
 int ctl_cleanout(struct dk_ctl *c);     /* src/ctl_intake.c */

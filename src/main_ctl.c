@@ -32,8 +32,12 @@ static const char usage_text[] =
     "Usage: dropkioskctl [-c FILE] [--db PATH] [-v] VERB ...\n"
     "Administer a dropkiosk database.\n\n"
     "Verbs:\n"
-    "  keygen                       create the receipt signing key pair\n"
-    "  pubkey                       print the receipt public key\n"
+    "  keygen [--if-missing]        create the receipt signing key pair and show\n"
+    "                               its fingerprint; never replaces a key (with\n"
+    "                               --if-missing, a pair already there is checked\n"
+    "                               and kept)\n"
+    "  pubkey [--fingerprint]       print the receipt public key (base64), or\n"
+    "                               only its SHA256: fingerprint\n"
     "  import assets|staff FILE     import a CSV export (FILE may be -)\n"
     "         [--map COLUMN=FIELD]  read COLUMN as FIELD (FIELD - ignores it)\n"
     "  verify FILE.png...|-         check receipt QR images, or a payload on stdin\n"
@@ -133,7 +137,7 @@ static const struct {
 #define N_TEXT_OPTS (sizeof(text_opts) / sizeof(text_opts[0]))
 
 enum { OPT_DB = 256, OPT_CSV, OPT_MAP, OPT_HELP, OPT_VERSION, OPT_PIN_STDIN, OPT_DAYS,
-       OPT_TEXT /* OPT_TEXT + i: text_opts[i] */ };
+       OPT_IF_MISSING, OPT_FINGERPRINT, OPT_TEXT /* OPT_TEXT + i: text_opts[i] */ };
 
 static void fill_options(struct option *longs)
 {
@@ -144,6 +148,8 @@ static void fill_options(struct option *longs)
         {"version", no_argument, NULL, OPT_VERSION},
         {"pin-stdin", no_argument, NULL, OPT_PIN_STDIN},
         {"days", required_argument, NULL, OPT_DAYS},
+        {"if-missing", no_argument, NULL, OPT_IF_MISSING},
+        {"fingerprint", no_argument, NULL, OPT_FINGERPRINT},
     };
     size_t n = sizeof(fixed) / sizeof(fixed[0]);
 
@@ -191,6 +197,12 @@ static int take_option(struct dk_ctl *c, int o)
         return 0;
     case OPT_DAYS:
         return parse_days(c, optarg) != 0 ? 3 : 0;
+    case OPT_IF_MISSING:
+        c->opt.if_missing = true;
+        return 0;
+    case OPT_FINGERPRINT:
+        c->opt.fingerprint = true;
+        return 0;
     case 'v':
         log_set_level(DK_LOG_DEBUG);
         return 0;
@@ -270,6 +282,8 @@ int ctl_only_options(const struct dk_ctl *c, const char *verb,
         {DK_CTL_OPT_PRINTER, o->printer != NULL, "--printer"},
         {DK_CTL_OPT_DATE, o->date != NULL, "--date"},
         {DK_CTL_OPT_DAYS, o->days >= 0, "--days"},
+        {DK_CTL_OPT_IF_MISSING, o->if_missing, "--if-missing"},
+        {DK_CTL_OPT_FINGERPRINT, o->fingerprint, "--fingerprint"},
         {DK_CTL_OPT_CSV, c->csv, "--csv"},
         {DK_CTL_OPT_MAP, c->n_maps > 0, "--map"},
     };
@@ -302,44 +316,6 @@ static int load_config(struct dk_ctl *c, struct dk_error *err)
     if (rc == 0 && c->db != NULL)
         snprintf(c->cfg.database, sizeof(c->cfg.database), "%s", c->db);
     return rc;
-}
-
-static int cmd_keygen(struct dk_ctl *c)
-{
-    struct dk_error err = {{0}};
-    int rc;
-
-    if (ctl_only_options(c, "keygen", 0) != 0)
-        return 2;
-    if (c->n_args != 1)
-        return ctl_bad_usage("keygen takes no arguments");
-    rc = receipt_keygen(c->cfg.signing_key, c->cfg.public_key, &err);
-
-    if (rc != 0)
-        return ctl_fail(rc, &err);
-    printf("signing key: %s (keep it secret)\npublic key:  %s\n", c->cfg.signing_key,
-           c->cfg.public_key);
-    return 0;
-}
-
-static int cmd_pubkey(struct dk_ctl *c)
-{
-    struct dk_error err = {{0}};
-    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-    char b64[sodium_base64_ENCODED_LEN(crypto_sign_PUBLICKEYBYTES,
-                                       sodium_base64_VARIANT_ORIGINAL)];
-    int rc;
-
-    if (ctl_only_options(c, "pubkey", 0) != 0)
-        return 2;
-    if (c->n_args != 1)
-        return ctl_bad_usage("pubkey takes no arguments");
-    rc = receipt_load_public(c->cfg.public_key, pk, &err);
-    if (rc != 0)
-        return ctl_fail(rc, &err);
-    sodium_bin2base64(b64, sizeof(b64), pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
-    printf("%s\n", b64);
-    return 0;
 }
 
 static int cmd_import(struct dk_ctl *c)
@@ -707,7 +683,7 @@ static int run_verb(struct dk_ctl *c)
         const char *verb;
         int (*fn)(struct dk_ctl *c);
     } verbs[] = {
-        {"keygen", cmd_keygen}, {"pubkey", cmd_pubkey}, {"import", cmd_import},
+        {"keygen", ctl_keygen}, {"pubkey", ctl_pubkey}, {"import", cmd_import},
         {"verify", cmd_verify}, {"outbox", cmd_outbox}, {"audit", cmd_audit},
         {"decode", cmd_decode}, {"tech", ctl_tech}, {"receive", ctl_receive},
         {"cleanout", ctl_cleanout}, {"discrepancies", ctl_discrepancies},
@@ -734,6 +710,7 @@ int main(int argc, char **argv)
     int rc;
 
     log_set_program("dropkioskctl");
+    log_init();
     rc = parse_args(argc, argv, &c);
     if (rc >= 0)
         return rc;
