@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +60,8 @@ struct kiosk {
     struct dk_http_config routes;       /* every API's routes, for http */
     json_t *shown;                      /* the view the screen has now */
     time_t health_at;                   /* when the health was last looked at */
+    uint64_t watchdog_ms;               /* systemd's watchdog ping period; 0: off */
+    uint64_t watchdog_at;               /* monotonic ms of the last ping; 0: none */
     int sigfd;
 };
 
@@ -153,6 +157,25 @@ static int load_config(struct kiosk *k, const struct options *o, struct dk_error
     return scan_rules_init(&k->rules, &k->cfg, err);
 }
 
+/* Say which key signs receipts, so that the operator can compare it with
+ * the published one; a public key file that is not its pair is warned of
+ * (the kiosk still works, but its receipts would not check out). */
+static void log_signing_key(const struct kiosk *k)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    char fpr[DK_RECEIPT_FINGERPRINT_SIZE];
+    struct dk_error err = {{0}};
+    int rc;
+
+    crypto_sign_ed25519_sk_to_pk(pk, k->sk);
+    receipt_fingerprint(pk, fpr);
+    log_info("receipt signing key fingerprint %s (publish the public key with dropkioskctl "
+             "pubkey)", fpr);
+    rc = receipt_check_public(k->cfg.public_key, k->cfg.signing_key, k->sk, &err);
+    if (rc != 0 && rc != -ENOENT)
+        log_warn("%s", err.msg);
+}
+
 static int open_store(struct kiosk *k, struct dk_error *err)
 {
     int rc = store_open(k->cfg.database, &k->store, err);
@@ -162,6 +185,8 @@ static int open_store(struct kiosk *k, struct dk_error *err)
                                       k->cfg.kiosk_id, err);
     if (rc == 0)
         rc = receipt_load_secret(k->cfg.signing_key, k->sk, err);
+    if (rc == 0)
+        log_signing_key(k);
     return rc;
 }
 
@@ -217,6 +242,82 @@ static time_t mono_seconds(void)
     return ts.tv_sec;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- systemd (sd_notify(3)); every call is a no-op without NOTIFY_SOCKET,
+ * as when run from a terminal or by the tests. */
+
+/* WatchdogSec= reaches us as WATCHDOG_USEC (and WATCHDOG_PID, which must
+ * be ours).  We ping every quarter of it: sd_watchdog_enabled(3) asks for
+ * at least every half, and a quarter keeps a slow turn of the loop (a
+ * printer query) from making a late ping look like a hang. */
+static void watchdog_setup(struct kiosk *k)
+{
+    uint64_t usec = 0;
+    int rc = sd_watchdog_enabled(0, &usec);
+
+    if (rc < 0)
+        log_warn("ignoring systemd's watchdog settings (WATCHDOG_USEC): %s", strerror(-rc));
+    if (rc <= 0)
+        return;
+    k->watchdog_ms = usec / 4000 > 0 ? usec / 4000 : 1;
+    log_debug("systemd watchdog: %llu ms; pinging every %llu ms",
+              (unsigned long long)(usec / 1000), (unsigned long long)k->watchdog_ms);
+}
+
+static void watchdog_ping(struct kiosk *k)
+{
+    uint64_t now;
+    int rc;
+
+    if (k->watchdog_ms == 0)
+        return;
+    now = mono_ms();
+    if (k->watchdog_at != 0 && now - k->watchdog_at < k->watchdog_ms)
+        return;
+    k->watchdog_at = now;
+    rc = sd_notify(0, "WATCHDOG=1");
+    if (rc < 0)
+        log_debug("cannot ping systemd's watchdog: %s", strerror(-rc));
+}
+
+/* Milliseconds until the next watchdog ping is due; -1 without one. */
+static int watchdog_timeout(const struct kiosk *k)
+{
+    uint64_t now = mono_ms();
+    uint64_t due = k->watchdog_at + k->watchdog_ms;
+
+    if (k->watchdog_ms == 0)
+        return -1;
+    return due <= now ? 0 : (int)(due - now);
+}
+
+/* The store, scanners and screen server are up: systemd may start what
+ * waits for us (the lobby screen). */
+static void notify_ready(struct kiosk *k)
+{
+    int rc = sd_notifyf(0, "READY=1\nSTATUS=kiosk %s at %s is ready", k->cfg.kiosk_id,
+                        k->cfg.site_name);
+
+    if (rc < 0)
+        log_warn("cannot tell systemd the kiosk is ready: %s", strerror(-rc));
+    watchdog_setup(k);
+}
+
+static void notify_stopping(void)
+{
+    int rc = sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+
+    if (rc < 0)
+        log_debug("cannot tell systemd the kiosk is stopping: %s", strerror(-rc));
+}
+
 static void on_scan(const struct dk_scan_event *ev, void *user)
 {
     struct kiosk *k = user;
@@ -225,8 +326,17 @@ static void on_scan(const struct dk_scan_event *ev, void *user)
                   mono_seconds());
 }
 
-/* Milliseconds poll may sleep: until the session's idle timeout or a
- * scanner's pause timeout, whichever comes first; -1 for no limit. */
+/* The sooner of two timeouts in ms, where -1 is none. */
+static int sooner(int a, int b)
+{
+    if (a < 0)
+        return b;
+    return b >= 0 && b < a ? b : a;
+}
+
+/* Milliseconds poll may sleep: until the session's idle timeout, a
+ * scanner's pause timeout or the next watchdog ping, whichever comes
+ * first; -1 for no limit. */
 static int poll_timeout(const struct kiosk *k)
 {
     time_t now = mono_seconds();
@@ -242,7 +352,7 @@ static int poll_timeout(const struct kiosk *k)
     /* The screen's health is looked at every HEALTH_SECONDS. */
     if (k->api != NULL && (wait < 0 || wait > HEALTH_SECONDS * 1000))
         wait = HEALTH_SECONDS * 1000;
-    return w >= 0 && (wait < 0 || w < wait) ? w : wait;
+    return sooner(sooner(w, wait), watchdog_timeout(k));
 }
 
 /* Push the screen's view when it changed. */
@@ -328,6 +438,7 @@ static int run_loop(struct kiosk *k)
             log_info("no scanner left and none can come back; stopping");
             return 0;
         }
+        watchdog_ping(k);
         publish_view(k);
         publish_health(k);
         n = scanner_set_pollfds(k->scanners, fds);
@@ -419,8 +530,10 @@ int main(int argc, char **argv)
     static struct kiosk k = {.sigfd = -1};
     struct options o = {0};
     struct dk_error err = {{0}};
-    int rc = parse_args(argc, argv, &o);
+    int rc;
 
+    log_init();
+    rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc - 1;
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
@@ -443,7 +556,9 @@ int main(int argc, char **argv)
     }
     banner(&k);
     session_start(k.session);
+    notify_ready(&k);
     rc = run_loop(&k);
+    notify_stopping();
     session_flush(k.session);
 out:
     stop(&k);

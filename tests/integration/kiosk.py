@@ -114,7 +114,9 @@ class Site:
 class Kiosk:
     """The real dropkiosk daemon with a pty scanner and stdin as a keyboard."""
 
-    def __init__(self, site, pty_terminator="cr"):
+    def __init__(self, site, pty_terminator="cr", env=None):
+        """env: variables to set (a value None removes one) in the
+        daemon's environment, on top of this process's."""
         self.site = site
         self.master, slave = pty.openpty()
         tty.setraw(self.master)
@@ -132,9 +134,15 @@ class Kiosk:
         self.stderr = open(self.stderr_path, "wb")
         # DROPKIOSK_TEST_VERBOSE=1 puts the daemon's debug log in daemon.log.
         verbose = ["-v"] if os.environ.get("DROPKIOSK_TEST_VERBOSE") else []
+        environ = dict(os.environ)
+        for name, value in (env or {}).items():
+            if value is None:
+                environ.pop(name, None)
+            else:
+                environ[name] = value
         self.proc = subprocess.Popen([DAEMON, "-c", site.config] + verbose,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.stderr)
+                                     stderr=self.stderr, env=environ)
         self.out = ""
         self.pos = 0
         self.lock = threading.Lock()
