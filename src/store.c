@@ -247,6 +247,29 @@ static int user_version(struct dk_store *store, int *version, struct dk_error *e
     return rc;
 }
 
+/* A database written by a newer dropkiosk (after a package downgrade, say)
+ * is refused before anything writes to it: its tables may mean what this
+ * program does not know. */
+static int refuse_newer(const struct dk_store *store, int version, struct dk_error *err)
+{
+    return dk_error_set(err, DK_EINPUT,
+                        "database %s has schema version %d, newer than this dropkiosk knows "
+                        "(up to %d); the database was left unchanged: it needs a dropkiosk at "
+                        "least as new as the one that wrote it (after a package downgrade, "
+                        "reinstall the newer package)",
+                        store->path, version, N_MIGRATIONS);
+}
+
+static int check_not_newer(struct dk_store *store, struct dk_error *err)
+{
+    int version = 0;
+    int rc = user_version(store, &version, err);
+
+    if (rc == 0 && version > N_MIGRATIONS)
+        rc = refuse_newer(store, version, err);
+    return rc;
+}
+
 static int migrate(struct dk_store *store, struct dk_error *err)
 {
     char sql[64];
@@ -259,11 +282,10 @@ static int migrate(struct dk_store *store, struct dk_error *err)
     rc = user_version(store, &version, err);
     if (rc != 0)
         goto out;
+    /* Asked again inside the transaction: a newer dropkiosk may have
+     * migrated the file since check_not_newer looked. */
     if (version > N_MIGRATIONS) {
-        rc = dk_error_set(err, DK_EDB,
-                          "database %s has schema version %d; this dropkiosk knows up to %d: "
-                          "install the newer dropkiosk again",
-                          store->path, version, N_MIGRATIONS);
+        rc = refuse_newer(store, version, err);
         goto out;
     }
     for (int v = version; v < N_MIGRATIONS; v++) {
@@ -298,6 +320,12 @@ int store_open(const char *path, struct dk_store **out, struct dk_error *err)
     }
     /* 5 s of waiting covers the daemon and dropkioskctl writing at once. */
     sqlite3_busy_timeout(store->db, 5000);
+    /* Before the pragmas: journal_mode=WAL would rewrite the header of a
+     * database in rollback mode, and one from a newer dropkiosk must be
+     * left byte for byte as it was. */
+    rc = check_not_newer(store, err);
+    if (rc != 0)
+        goto out;
     /* WAL lets the CLI read while the kiosk writes; synchronous=FULL makes
      * each commit durable (fsync of the WAL) before it returns, which the
      * kiosk's "received" relies on. */

@@ -20,7 +20,8 @@ struct dk_store {
  * synchronous=FULL, foreign keys and a busy timeout, and apply pending
  * migrations in one transaction.  On success *out is the caller's to
  * store_close.  Refuses a database whose schema is newer than this program
- * knows (DK_EDB with the versions in err). */
+ * knows, before writing anything to it: DK_EINPUT with the file, both
+ * versions and the remedy in err. */
 int store_open(const char *path, struct dk_store **out, struct dk_error *err);
 
 /* As store_open, for a database that must already be there (a report or a
