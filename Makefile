@@ -9,10 +9,14 @@ endif
 PKGS := sqlite3 zbar libqrencode libpng libjpeg libsodium inih gmime-3.0 libcurl libevdev \
 	libusb-1.0 jansson pangocairo libmicrohttpd libsystemd
 VERSION := $(shell cat VERSION)
-# Where the programs look for message catalogs when [kiosk] catalogs is not
-# set: this tree's copy for a build run in place.
+# Where the programs look for message catalogs and the screen's files when
+# [kiosk] catalogs and [http] ui are not set: this tree's copies for a build
+# run in place.  `make install` builds a second pair of programs in
+# build/pkg/ with the installed folders instead.
 CATALOG_DIR ?= $(CURDIR)/kiosk-ui/i18n
 UI_DIR ?= $(CURDIR)/kiosk-ui
+# Where the programs and their objects go.
+OUT ?= build
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
@@ -27,6 +31,8 @@ BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DDK_HAVE_LIBJPEG -g $(WARN) $(PKG_CFLAGS)
 	-DDK_VERSION='"$(VERSION)"' -DDK_COMMIT='"$(COMMIT)"' \
 	-DDK_CATALOG_DIR='"$(CATALOG_DIR)"' -DDK_UI_DIR='"$(UI_DIR)"'
 CFLAGS := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+# Read-only relocations, resolved at start (Debian's hardening defaults).
+LDFLAGS := -Wl,-z,relro -Wl,-z,now
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS)
 
@@ -34,15 +40,15 @@ MAINS := src/main_dropkiosk.c src/main_ctl.c
 # dropkioskctl's verbs (src/ctl_*.c) call helpers that live in its main
 # (ctl_fail, ctl_open_store), so only dropkioskctl links them.
 CTL_SRC := $(wildcard src/ctl_*.c)
-CTL_OBJ := $(CTL_SRC:%.c=build/obj/%.o)
+CTL_OBJ := $(CTL_SRC:%.c=$(OUT)/obj/%.o)
 LIB_SRC := $(filter-out $(MAINS) $(CTL_SRC),$(wildcard src/*.c drivers/*.c))
 HEADERS := $(wildcard src/*.h drivers/*.h)
-LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/%)
 
-PROGRAMS := build/dropkiosk build/dropkioskctl
+PROGRAMS := $(OUT)/dropkiosk $(OUT)/dropkioskctl
 # Small C programs for people (tools/NAME.c -> build/tools/NAME).
 TOOLS := $(patsubst tools/%.c,build/tools/%,$(wildcard tools/*.c))
 
@@ -67,13 +73,19 @@ endif
 # Keep objects between links (make would delete them as intermediates).
 .SECONDARY: $(LIB_OBJ) $(CTL_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ)
 
-.PHONY: all deps test unit integration ui fuzz bench run lint clean
+.PHONY: all deps test unit integration ui fuzz bench run lint clean install deb FORCE
 all: $(PROGRAMS) $(TOOLS)
+
+# The folders compiled into the objects, kept in a file that changes only
+# when they do, so objects built for another place are rebuilt.
+$(OUT)/paths: FORCE
+	@mkdir -p $(OUT)
+	@echo '$(CATALOG_DIR) $(UI_DIR)' | cmp -s - $@ || echo '$(CATALOG_DIR) $(UI_DIR)' > $@
 
 deps:
 	@tools/install-deps
 
-build/obj/%.o: %.c $(HEADERS)
+$(OUT)/obj/%.o: %.c $(HEADERS) $(OUT)/paths
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -83,13 +95,13 @@ build/asan/%.o: %.c $(HEADERS)
 	@echo "  CC asan $<"
 	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
-build/dropkiosk: build/obj/src/main_dropkiosk.o $(LIB_OBJ)
+$(OUT)/dropkiosk: $(OUT)/obj/src/main_dropkiosk.o $(LIB_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) -o $@ $(PKG_LIBS)
 
-build/dropkioskctl: build/obj/src/main_ctl.o $(CTL_OBJ) $(LIB_OBJ)
+$(OUT)/dropkioskctl: $(OUT)/obj/src/main_ctl.o $(CTL_OBJ) $(LIB_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) -o $@ $(PKG_LIBS)
 
 build/tools/%: tools/%.c $(LIB_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -148,6 +160,33 @@ run: deps
 
 lint:
 	@tools/lint
+
+# The installed layout, the Debian package's (firmware/README.md lists what
+# goes where).  Units and udev files go under /lib, where Debian 12's own
+# packages keep them.
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share/dropkiosk
+MANDIR ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec/dropkiosk
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+UDEVDIR ?= /lib/udev
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+
+# `make install DESTDIR=DIR` puts everything under DIR, built for PREFIX.
+install:
+	@$(MAKE) --no-print-directory OUT=build/pkg CATALOG_DIR=$(DATADIR)/ui/i18n \
+		UI_DIR=$(DATADIR)/ui build/pkg/dropkiosk build/pkg/dropkioskctl
+	@DESTDIR='$(DESTDIR)' SBINDIR='$(SBINDIR)' DATADIR='$(DATADIR)' MANDIR='$(MANDIR)' \
+		LIBEXECDIR='$(LIBEXECDIR)' SYSCONFDIR='$(SYSCONFDIR)' UNITDIR='$(UNITDIR)' \
+		UDEVDIR='$(UDEVDIR)' SYSUSERSDIR='$(SYSUSERSDIR)' TMPFILESDIR='$(TMPFILESDIR)' \
+		firmware/install build/pkg
+
+# build/dropkiosk_VERSION_ARCH.deb, checked by lintian when it is installed.
+deb:
+	@firmware/debian/build-deb
 
 clean:
 	rm -rf build
