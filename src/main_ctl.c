@@ -87,6 +87,10 @@ static const char usage_text[] =
     "  -v, --verbose      debug logging\n"
     "      --help         this help\n"
     "      --version      version and git commit\n\n"
+    "Run as root, dropkioskctl first becomes the user and group that own the\n"
+    "database's folder (unless root owns it), so that the files it makes belong\n"
+    "to the daemon's user.  Files named on the command line are then read and\n"
+    "written as that user (import, verify and cleanout also read - from stdin).\n\n"
     "Exit status: 0 success, 1 a clean negative answer (forged receipt, failed\n"
     "check), 2 bad usage or input, 3 a runtime failure.\n";
 
@@ -723,7 +727,9 @@ int main(int argc, char **argv)
     rc = strcmp(c.args[0], "decode") == 0 ? 0 : load_config(&c, &err);
     if (rc != 0)
         rc = ctl_fail(rc, &err);
-    else
+    else if (strcmp(c.args[0], "decode") != 0)
+        rc = ctl_become_owner(&c);
+    if (rc == 0)
         rc = run_verb(&c);
     curl_global_cleanup();
     return rc;
