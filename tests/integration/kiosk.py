@@ -114,13 +114,18 @@ class Site:
 class Kiosk:
     """The real dropkiosk daemon with a pty scanner and stdin as a keyboard."""
 
-    def __init__(self, site, pty_terminator="cr", env=None):
+    def __init__(self, site, pty_terminator="cr", env=None, wrap=None, owner=None):
         """env: variables to set (a value None removes one) in the
-        daemon's environment, on top of this process's."""
+        daemon's environment, on top of this process's.  wrap: a command
+        that runs the daemon (strace ...), which then is its parent.
+        owner: (uid, gid) to give the pty scanner, for a daemon that wrap
+        runs as another user."""
         self.site = site
         self.master, slave = pty.openpty()
         tty.setraw(self.master)
         self.slave_name = os.ttyname(slave)
+        if owner is not None:
+            os.chown(self.slave_name, *owner)
         # Keep the slave open here too, so the pty survives until the daemon
         # opens it; closing it later does not hang the daemon up.
         self.slave = slave
@@ -140,7 +145,7 @@ class Kiosk:
                 environ.pop(name, None)
             else:
                 environ[name] = value
-        self.proc = subprocess.Popen([DAEMON, "-c", site.config] + verbose,
+        self.proc = subprocess.Popen((wrap or []) + [DAEMON, "-c", site.config] + verbose,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr, env=environ)
         self.out = ""
