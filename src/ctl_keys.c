@@ -129,11 +129,14 @@ int ctl_pubkey(struct dk_ctl *c)
     rc = receipt_load_public(c->cfg.public_key, pk, &err);
     if (rc != 0)
         return ctl_fail(rc, &err);
+    /* Scripts read these lines: the fingerprint or the key alone. */
     if (c->opt.fingerprint) {
-        print_fingerprint(pk);
+        char fpr[DK_RECEIPT_FINGERPRINT_SIZE];
+
+        receipt_fingerprint(pk, fpr);
+        printf("%s\n", fpr);
         return 0;
     }
-    /* Scripts read this line: the key alone, base64, nothing else. */
     sodium_bin2base64(b64, sizeof(b64), pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
     printf("%s\n", b64);
     return 0;

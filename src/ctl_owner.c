@@ -65,8 +65,8 @@ static int fail(const struct owner *o, const char *dir, const char *step, const 
     char who[300];
 
     describe(o, who, sizeof(who));
-    fprintf(stderr, "dropkioskctl: cannot become %s, the owner of %s: %s: %s\n", who, dir,
-            step, why);
+    fprintf(stderr, "%sdropkioskctl: cannot become %s, the owner of %s: %s: %s\n",
+            log_priority(DK_LOG_ERROR), who, dir, step, why);
     return 3;
 }
 

@@ -64,6 +64,11 @@ void log_init(void)
                  (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
+const char *log_priority(enum dk_log_level level)
+{
+    return to_journal ? journal_prefixes[level] : "";
+}
+
 void log_write(enum dk_log_level level, const char *fmt, ...)
 {
     char line[1024];

@@ -26,6 +26,11 @@ void log_set_program(const char *name);
  * and again after fd 2 is replaced. */
 void log_init(void);
 
+/* What a line at `level` starts with when stderr is the journal ("<3>"
+ * for an error), else "": for messages a program writes itself, such as
+ * dropkioskctl's errors. */
+const char *log_priority(enum dk_log_level level);
+
 /* Set the most verbose level that is written (default DK_LOG_INFO). */
 void log_set_level(enum dk_log_level level);
 

@@ -47,9 +47,11 @@ static const char usage_text[] =
     "  outbox retry ID...|failed    put failed mail back in the queue (after\n"
     "                               fixing what failed it)\n"
     "  audit verify                 check the audit trail's hash chain\n"
-    "  import leavers FILE          import the HR list of staff who left\n\n"
+    "  import leavers FILE [--map COLUMN=FIELD]\n"
+    "                               import the HR list of staff who left\n\n"
     "Technician verbs (--tech ID acts as that technician; the PIN is asked on\n"
-    "the terminal, or read from stdin with --pin-stdin):\n"
+    "the terminal, or read from stdin with --pin-stdin, which each of them\n"
+    "takes):\n"
     "  tech add --name N --badge B [--tech ID]\n"
     "                               add a technician (sets the PIN); --tech is\n"
     "                               the active technician who approves it (the\n"
@@ -58,19 +60,23 @@ static const char usage_text[] =
     "  receive TAG --tech ID [--charger present|missing] [--condition C]\n"
     "          [--note T]\n"
     "                               confirm a dropped device arrived\n"
-    "  cleanout --school NAME --tech ID TAG...|-\n"
+    "  cleanout --school NAME --tech ID [--charger present|missing]\n"
+    "           [--condition C] TAG...|-\n"
     "                               return and receive a whole cart at once\n"
     "  discrepancies [--days N] [--csv]\n"
     "                               walk-ins, devices not received, chargers\n"
-    "  dispose TAG                  show the proposed disposition and its rule\n"
-    "  wipe TAG --method M --tool T record the data wipe\n"
-    "  reimage TAG                  return a wiped device to stock\n"
-    "  reassign TAG --to STAFF      hand a wiped device to a named person\n"
-    "  recycle TAG --level clear|purge|destroy\n"
+    "  dispose TAG [--csv]          show the proposed disposition and its rule\n"
+    "  wipe TAG --tech ID --method M --tool T\n"
+    "                               record the data wipe\n"
+    "  reimage TAG --tech ID        return a wiped device to stock\n"
+    "  reassign TAG --to STAFF --tech ID\n"
+    "                               hand a wiped device to a named person\n"
+    "  recycle TAG --level clear|purge|destroy --tech ID\n"
     "                               add a device to the open e-waste manifest\n"
-    "  reserve MODEL --to STAFF     reserve the next device of a model\n"
-    "  manifest [show]              the open e-waste manifest\n"
-    "  manifest close --vendor V --certificate N [--out FILE]\n"
+    "  reserve MODEL --to STAFF --tech ID\n"
+    "                               reserve the next device of a model\n"
+    "  manifest [show] [--csv]      the open e-waste manifest\n"
+    "  manifest close --vendor V --certificate N --tech ID [--out FILE]\n"
     "  report [returns|awaiting|chargers|dispositions|flags|leavers]\n"
     "         [--from DATE] [--until DATE] [--csv] [--out FILE]\n"
     "  printer [status] [--printer NAME]\n"
@@ -247,13 +253,14 @@ static int parse_args(int argc, char **argv, struct dk_ctl *c)
 
 int ctl_fail(int code, const struct dk_error *err)
 {
-    fprintf(stderr, "dropkioskctl: %s\n", err->msg);
+    fprintf(stderr, "%sdropkioskctl: %s\n", log_priority(DK_LOG_ERROR), err->msg);
     return dk_exit_status(code);
 }
 
 int ctl_bad_usage(const char *what)
 {
-    fprintf(stderr, "dropkioskctl: %s (see dropkioskctl --help)\n", what);
+    fprintf(stderr, "%sdropkioskctl: %s (see dropkioskctl --help)\n", log_priority(DK_LOG_ERROR),
+            what);
     return 2;
 }
 
