@@ -43,8 +43,9 @@ static int keygen_new(const struct dk_ctl *c)
 
     if (rc == 0)
         rc = receipt_load_public(c->cfg.public_key, pk, &err);
+    /* A key already there is the caller's mistake (exit 2), not a fault. */
     if (rc != 0)
-        return ctl_fail(rc, &err);
+        return ctl_fail(rc == -EEXIST ? DK_EINPUT : rc, &err);
     printf("signing key: %s (keep it secret)\npublic key:  %s\n", c->cfg.signing_key,
            c->cfg.public_key);
     print_fingerprint(pk);

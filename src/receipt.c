@@ -531,10 +531,8 @@ static int write_new_file(const char *path, mode_t mode, const char *text,
 {
     int rc = file_write_new(path, mode, text, strlen(text));
 
-    /* A key already there is the caller's mistake, not a fault. */
     if (rc == -EEXIST)
-        return dk_error_set(err, DK_EINPUT, "refusing to overwrite %s: it already exists",
-                            path);
+        return dk_error_set(err, rc, "refusing to overwrite %s: it already exists", path);
     if (rc != 0)
         return dk_error_set(err, rc, "cannot write %s: %s", path, strerror(-rc));
     return 0;
