@@ -103,43 +103,35 @@ class KeyFilesTest(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(self.site.dir)),
                          ["dropkiosk.conf", "receipt.key", "receipt.pub"])
 
-    def test_if_missing_refuses_a_signing_key_without_its_public_key(self):
-        os.unlink(self.pk)
+    def assert_if_missing_refuses(self, message):
+        """keygen --if-missing exits 2 with message and changes no file."""
         before = snapshot(self.sk, self.pk)
         proc = self.site.ctl("keygen", "--if-missing", check=False)
         self.assertEqual(proc.returncode, 2)
         self.assertEqual(proc.stdout, b"")
-        self.assertEqual(proc.stderr.decode(),
-                         "dropkioskctl: receipt signing key %s is there but its public key %s "
-                         "is not: restore the public key from a backup (keygen never replaces "
-                         "a key)\n" % (self.sk, self.pk))
+        self.assertEqual(proc.stderr.decode(), "dropkioskctl: " + message + "\n")
         self.assertEqual(snapshot(self.sk, self.pk), before)
+
+    def test_if_missing_refuses_a_signing_key_without_its_public_key(self):
+        os.unlink(self.pk)
+        self.assert_if_missing_refuses(
+            "receipt signing key %s is there but its public key %s is not: restore the "
+            "public key from a backup (keygen never replaces a key)" % (self.sk, self.pk))
 
     def test_if_missing_refuses_a_public_key_without_its_signing_key(self):
         os.unlink(self.sk)
-        before = snapshot(self.sk, self.pk)
-        proc = self.site.ctl("keygen", "--if-missing", check=False)
-        self.assertEqual(proc.returncode, 2)
-        self.assertEqual(proc.stdout, b"")
-        self.assertEqual(proc.stderr.decode(),
-                         "dropkioskctl: public key %s is there without its signing key %s: "
-                         "move the public key away (it still checks the receipts it signed) "
-                         "before making a new pair\n" % (self.pk, self.sk))
-        self.assertEqual(snapshot(self.sk, self.pk), before)
+        self.assert_if_missing_refuses(
+            "public key %s is there without its signing key %s: move the public key away "
+            "(it still checks the receipts it signed) before making a new pair"
+            % (self.pk, self.sk))
 
     def test_if_missing_refuses_a_public_key_of_another_pair(self):
         _, other_pk = self.other_pair()
         with open(other_pk, "rb") as src, open(self.pk, "wb") as dst:
             dst.write(src.read())
-        before = snapshot(self.sk, self.pk)
-        proc = self.site.ctl("keygen", "--if-missing", check=False)
-        self.assertEqual(proc.returncode, 2)
-        self.assertEqual(proc.stdout, b"")
-        self.assertEqual(proc.stderr.decode(),
-                         "dropkioskctl: public key %s does not match the signing key %s: "
-                         "receipts signed with it would not verify with that public key\n"
-                         % (self.pk, self.sk))
-        self.assertEqual(snapshot(self.sk, self.pk), before)
+        self.assert_if_missing_refuses(
+            "public key %s does not match the signing key %s: receipts signed with it would "
+            "not verify with that public key" % (self.pk, self.sk))
 
     def test_pubkey_prints_the_base64_key_line_alone(self):
         proc = self.site.ctl("pubkey")
