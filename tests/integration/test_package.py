@@ -108,7 +108,8 @@ def multiarch_libdir():
 
 
 def unit_commands(root, unit):
-    """The unit's ExecStartPre and ExecStart command lines, split."""
+    """The unit's ExecStartPre and ExecStart command lines, split (a "-"
+    prefix, failure ignored, stays on the program's name)."""
     with open(os.path.join(root, "lib/systemd/system", unit)) as f:
         lines = f.read().splitlines()
     pre = [shlex.split(l.split("=", 1)[1]) for l in lines if l.startswith("ExecStartPre=")]
@@ -298,9 +299,33 @@ class PackageTest(unittest.TestCase):
         st = os.stat(self.path("var/lib/dropkiosk"))
         self.assertEqual((st.st_uid, st.st_mode & 0o7777), (uid, 0o700))
 
-    def test_install_enables_both_units(self):
+    def test_without_cage_and_chromium_only_the_daemon_is_enabled(self):
         wants = sorted(os.listdir(self.path("etc/systemd/system/multi-user.target.wants")))
-        self.assertEqual(wants, ["dropkiosk-screen.service", "dropkiosk.service"])
+        self.assertEqual(wants, ["dropkiosk.service"])
+        self.assertIn("dropkiosk: cage or chromium is not installed, so the lobby screen "
+                      "(dropkiosk-screen.service) is left disabled; install both, then: "
+                      "systemctl enable --now dropkiosk-screen\n", self.installed.stdout)
+
+    def test_with_cage_and_chromium_both_units_are_enabled(self):
+        root = new_root()
+        try:
+            # What the recommended packages would put there.
+            os.makedirs(os.path.join(root, "usr/bin"))
+            for name in ("cage", "chromium"):
+                path = os.path.join(root, "usr/bin", name)
+                with open(path, "w") as f:
+                    f.write("#!/bin/sh\n")
+                os.chmod(path, 0o755)
+            out = install(root, DEB)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            wants = sorted(os.listdir(os.path.join(
+                root, "etc/systemd/system/multi-user.target.wants")))
+            self.assertEqual(wants, ["dropkiosk-screen.service", "dropkiosk.service"])
+            self.assertIn("dropkiosk: the lobby screen takes over tty1 at the next boot (or "
+                          "now, ending any login there: systemctl start dropkiosk-screen)\n",
+                          out.stdout)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
     def test_systemd_analyze_verify_accepts_every_unit(self):
         # The root has no systemd of its own (dependencies were forced), so
@@ -385,9 +410,9 @@ class PackageTest(unittest.TestCase):
         """The unit's ExecStartPre then ExecStart, inside the root; returns
         (keygen output, the running daemon)."""
         pre, main = unit_commands(self.root, "dropkiosk.service")
-        self.assertEqual(pre, [["/usr/sbin/dropkioskctl", "keygen", "--if-missing"]])
+        self.assertEqual(pre, [["-/usr/sbin/dropkioskctl", "keygen", "--if-missing"]])
         self.assertEqual(main, [["/usr/sbin/dropkiosk"]])
-        status, out, err = in_root_run(self.root, pre[0])
+        status, out, err = in_root_run(self.root, [pre[0][0][1:]] + pre[0][1:])
         self.assertEqual(status, 0, out + err)
         daemon = InRoot(self.root, main[0])
         return out, daemon
@@ -476,7 +501,7 @@ class UpgradeTest(unittest.TestCase):
     def start_once(self):
         """The unit's first start, one scan, and a stop."""
         pre, main = unit_commands(self.root, "dropkiosk.service")
-        status, out, err = in_root_run(self.root, pre[0])
+        status, out, err = in_root_run(self.root, [pre[0][0][1:]] + pre[0][1:])
         self.assertEqual(status, 0, out + err)
         daemon = InRoot(self.root, main[0])
         try:
@@ -518,6 +543,26 @@ class UpgradeTest(unittest.TestCase):
         daemon = self.start_once()
         self.assertIn("dropkiosk %s: Campbell Resource Center, kiosk kiosk-1\n" % VERSION,
                       daemon.out)
+
+    def test_a_config_error_ends_the_start_with_status_2_naming_file_line_and_key(self):
+        # The unit ignores its key step's failure ("-") so that the daemon's
+        # own status 2 is what systemd sees, and RestartPreventExitStatus=2
+        # then keeps it from starting again and again.
+        self.install(DEB)
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace("idle_timeout = 120\n", "idle_timeout = 2\n"))
+        line = text[:text.index("idle_timeout = 120\n")].count("\n") + 1
+        pre, main = unit_commands(self.root, "dropkiosk.service")
+        self.assertTrue(pre[0][0].startswith("-"))
+        status, out, err = in_root_run(self.root, [pre[0][0][1:]] + pre[0][1:])
+        self.assertEqual(status, 2, out + err)
+        status, out, err = in_root_run(self.root, main[0])
+        self.assertEqual(status, 2, out + err)
+        self.assertIn("dropkiosk error: /etc/dropkiosk/dropkiosk.conf:%d: bad value '2' for "
+                      "idle_timeout" % line, err)
+        self.assertEqual(os.listdir(os.path.join(self.root, "var/lib/dropkiosk")), [])
 
     def test_downgrade_refuses_a_database_from_the_newer_version(self):
         self.install(self.newer)
