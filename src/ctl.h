@@ -105,15 +105,6 @@ int ctl_only_options(const struct dk_ctl *c, const char *verb,
  * (the message already printed). */
 int ctl_open_store(const struct dk_ctl *c, bool must_exist, struct dk_store **out);
 
-/* Run as root (euid 0) with the database's folder owned by another user
- * (src/ctl_owner.c): become that user, with its primary group and its
- * supplementary groups (initgroups), so that every file made afterwards
- * is the daemon's.  A uid with no account takes the folder's group and
- * no supplementary groups.  Call after reading the config, before any
- * file of the site is touched.  0 (also when nothing is to be done), or 3
- * with "cannot become ..." printed when a step fails. */
-int ctl_become_owner(const struct dk_ctl *c);
-
 /* A technician's PIN (src/ctl_pin.c).  pin holds DK_CTL_PIN_MAX bytes.
  * Each returns 0 or an exit status, its message printed. */
 #define DK_CTL_PIN_MAX 64

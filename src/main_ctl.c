@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mail.h"
 #include "outbox.h"
+#include "owner.h"
 #include "receipt.h"
 #include "store.h"
 
@@ -316,6 +317,22 @@ int ctl_open_store(const struct dk_ctl *c, bool must_exist, struct dk_store **ou
                         : store_open(c->cfg.database, out, &err);
 
     return rc != 0 ? ctl_fail(rc, &err) : 0;
+}
+
+/* Run as root on the appliance, become the owner of the database's folder
+ * (src/owner.h) so that every file made from here on is the daemon's.  0,
+ * or 3 with "cannot become ..." printed; -v says which user. */
+static int become_owner(const struct dk_ctl *c)
+{
+    struct dk_owner who;
+    struct dk_error err = {{0}};
+    int rc = owner_become(c->cfg.database, &who, &err);
+
+    if (rc != 0)
+        return ctl_fail(rc, &err);
+    if (who.became)
+        log_debug("running as %s", who.what);
+    return 0;
 }
 
 static int load_config(struct dk_ctl *c, struct dk_error *err)
@@ -735,7 +752,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         rc = ctl_fail(rc, &err);
     else if (strcmp(c.args[0], "decode") != 0)
-        rc = ctl_become_owner(&c);
+        rc = become_owner(&c);
     if (rc == 0)
         rc = run_verb(&c);
     curl_global_cleanup();
