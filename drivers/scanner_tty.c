@@ -21,6 +21,9 @@ struct tty_scanner {
     struct dk_line_buffer line;
 };
 
+/* Each speed config_serial_speed lists, with its termios constant (the
+ * config refuses any other, naming its line; test_scanner.c checks that
+ * every one listed is here). */
 static const struct {
     int baud;
     speed_t speed;

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "disposition.h"
+#include "fileio.h"
 #include "mail.h"
 #include "notice_digest.h"
 #include "text.h"
@@ -8,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DK_SYSTEM_CONFIG "/etc/dropkiosk/dropkiosk.conf"
 
@@ -116,11 +119,14 @@ static bool set_text(char *dst, size_t size, const char *value)
     return true;
 }
 
+/* A path, relative ones taken from the config's folder.  Empty stays
+ * empty (not the config's folder): for the keys where that means "none"
+ * or "the built-in one"; required_path refuses it for the others. */
 static bool set_path(const struct load_ctx *ctx, char *dst, const char *value)
 {
     int n;
 
-    if (value[0] == '/' || ctx->dir[0] == '\0')
+    if (value[0] == '\0' || value[0] == '/' || ctx->dir[0] == '\0')
         return set_text(dst, DK_PATH_MAX, value);
     n = snprintf(dst, DK_PATH_MAX, "%s/%s", ctx->dir, value);
     return n > 0 && n < DK_PATH_MAX;
@@ -228,14 +234,25 @@ static int fail(struct load_ctx *ctx, const char *fmt, ...)
     return 0;
 }
 
+/* A file or folder the programs cannot do without (the database, the
+ * keys, the receipts' and mail's folders): an empty value is refused
+ * rather than taken as the config's own folder. */
+static int required_path(struct load_ctx *ctx, char *dst, const char *key, const char *value)
+{
+    if (value[0] == '\0')
+        return fail(ctx, "empty value for %s: give a path, or remove the line for the default",
+                    key);
+    return set_path(ctx, dst, value) ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
 static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
 {
     struct dk_config *c = ctx->cfg;
     bool ok;
 
     if (strcmp(key, "database") == 0)
-        ok = set_path(ctx, c->database, value);
-    else if (strcmp(key, "district") == 0)
+        return required_path(ctx, c->database, key, value);
+    if (strcmp(key, "district") == 0)
         ok = set_text(c->district, sizeof(c->district), value);
     else if (strcmp(key, "site") == 0)
         ok = set_text(c->site_id, sizeof(c->site_id), value) && value[0] != '\0';
@@ -355,6 +372,43 @@ static bool parse_usb_id(int *dst, const char *value)
     return true;
 }
 
+/* The speeds termios has a constant for that serial barcode scanners use
+ * (drivers/scanner_tty.c maps each to its B constant; test_scanner.c
+ * checks that it sets every one). */
+static const int serial_speeds[] = {
+    1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
+};
+
+int config_serial_speed(int i)
+{
+    return i >= 0 && i < (int)(sizeof(serial_speeds) / sizeof(serial_speeds[0]))
+               ? serial_speeds[i]
+               : 0;
+}
+
+/* Checked here, not when the port is opened: a scanner plugged in later
+ * would otherwise stop the kiosk then, naming no line of the config. */
+static int speed_key(struct load_ctx *ctx, struct dk_scanner_config *s, const char *value)
+{
+    char list[160];
+    size_t used = 0;
+    int speed = 0;
+
+    if (set_int(&speed, value, 1, INT_MAX)) {
+        for (int i = 0; config_serial_speed(i) != 0; i++) {
+            if (speed == config_serial_speed(i)) {
+                s->speed = speed;
+                return 1;
+            }
+        }
+    }
+    for (int i = 0; config_serial_speed(i) != 0 && used < sizeof(list); i++)
+        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%d",
+                                 i == 0 ? "" : config_serial_speed(i + 1) == 0 ? " or " : ", ",
+                                 config_serial_speed(i));
+    return fail(ctx, "bad value '%s' for speed: a serial scanner runs at %s baud", value, list);
+}
+
 static struct dk_scanner_config *scanner_for(struct load_ctx *ctx, const char *name)
 {
     struct dk_config *c = ctx->cfg;
@@ -393,7 +447,7 @@ static int scanner_key(struct load_ctx *ctx, const char *name, const char *key,
     } else if (strcmp(key, "device") == 0) {
         ok = set_path(ctx, s->device, value);
     } else if (strcmp(key, "speed") == 0) {
-        ok = set_int(&s->speed, value, 300, 4000000);
+        return speed_key(ctx, s, value);
     } else if (strcmp(key, "terminator") == 0) {
         ok = parse_terminator(&s->terminator, value);
     } else if (strcmp(key, "layout") == 0) {
@@ -457,6 +511,21 @@ static bool parse_qr_mode(enum dk_qr_mode *m, const char *value)
     return true;
 }
 
+/* A CUPS queue name as lpadmin(8) makes them: at most 127 bytes, no
+ * spaces or control characters, none of / \\ ? ' " # (and no @, which
+ * would name another server).  Checked here rather than when the queue is
+ * first asked for, which may be long after the start. */
+static int queue_key(struct load_ctx *ctx, struct dk_printer_config *p, const char *value)
+{
+    size_t len = strlen(value);
+
+    if (len == 0 || len > 127 || strpbrk(value, " /\\?'\"#@") != NULL ||
+        !set_text(p->device, sizeof(p->device), value))
+        return fail(ctx, "bad value '%s' for queue: a CUPS queue name has 1 to 127 "
+                         "characters, none of them a space, /, \\, ?, ', \", # or @", value);
+    return 1;
+}
+
 static struct dk_printer_config *printer_for(struct load_ctx *ctx, const char *name)
 {
     struct dk_config *c = ctx->cfg;
@@ -499,7 +568,7 @@ static int printer_key(struct load_ctx *ctx, const char *name, const char *key,
     } else if (strcmp(key, "device") == 0)
         ok = set_path(ctx, p->device, value);
     else if (strcmp(key, "queue") == 0)
-        ok = set_text(p->device, sizeof(p->device), value) && value[0] != '\0';
+        return queue_key(ctx, p, value);
     else if (strcmp(key, "host") == 0)
         ok = set_text(p->host, sizeof(p->host), value) && value[0] != '\0';
     else if (strcmp(key, "port") == 0)
@@ -530,12 +599,12 @@ static int receipt_key(struct load_ctx *ctx, const char *key, const char *value)
     bool ok;
 
     if (strcmp(key, "signing_key") == 0)
-        ok = set_path(ctx, c->signing_key, value);
-    else if (strcmp(key, "public_key") == 0)
-        ok = set_path(ctx, c->public_key, value);
-    else if (strcmp(key, "directory") == 0)
-        ok = set_path(ctx, c->receipt_dir, value);
-    else if (strcmp(key, "print") == 0)
+        return required_path(ctx, c->signing_key, key, value);
+    if (strcmp(key, "public_key") == 0)
+        return required_path(ctx, c->public_key, key, value);
+    if (strcmp(key, "directory") == 0)
+        return required_path(ctx, c->receipt_dir, key, value);
+    if (strcmp(key, "print") == 0)
         ok = parse_print_mode(&c->print, value);
     else
         return fail(ctx, "unknown key '%s' in [%s]", key, "receipt");
@@ -590,7 +659,7 @@ static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
         ctx->transport_line = ctx->line;
     }
     else if (strcmp(key, "spool") == 0)
-        ok = set_path(ctx, c->spool_dir, value);
+        return required_path(ctx, c->spool_dir, key, value);
     else if (strcmp(key, "url") == 0)
         ok = set_text(c->smtp_url, sizeof(c->smtp_url), value);
     else if (strcmp(key, "starttls") == 0)
@@ -683,20 +752,24 @@ static int http_key(struct load_ctx *ctx, const char *key, const char *value)
     if (strcmp(key, "listen") == 0) {
         ok = set_ip(c->http_listen, sizeof(c->http_listen), value);
         ctx->http_line = ctx->line;
-    } else if (strcmp(key, "port") == 0)
+    } else if (strcmp(key, "port") == 0) {
         ok = set_int(&c->http_port, value, 0, 65535);
-    else if (strcmp(key, "certificate") == 0)
+    } else if (strcmp(key, "certificate") == 0) {
         ok = set_path(ctx, c->http_cert, value);
-    else if (strcmp(key, "key") == 0)
+        c->http_cert_line = ctx->line;
+    } else if (strcmp(key, "key") == 0) {
         ok = set_path(ctx, c->http_key, value);
-    else if (strcmp(key, "ui") == 0)
+        c->http_key_line = ctx->line;
+    } else if (strcmp(key, "ui") == 0) {
         ok = set_path(ctx, c->ui_dir, value);
-    else if (strcmp(key, "max_body") == 0)
+        c->ui_line = ctx->line;
+    } else if (strcmp(key, "max_body") == 0) {
         ok = set_int(&c->http_max_body, value, 1024, 16 * 1024 * 1024);
-    else if (strcmp(key, "tech_session_minutes") == 0)
+    } else if (strcmp(key, "tech_session_minutes") == 0) {
         ok = set_int(&c->tech_session_minutes, value, 1, 480);
-    else
+    } else {
         return fail(ctx, "unknown key '%s' in [%s]", key, "http");
+    }
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
 }
 
@@ -785,24 +858,51 @@ struct line_reader {
     struct load_ctx *ctx;
 };
 
-/* inih reads at most `num` bytes a line and would parse the rest of a
- * longer one as a line of its own; such a line is refused instead (ending
- * the parse), so that no value is silently cut. */
+/* A line that opens a section and never closes it.  inih would note the
+ * line as an error but go on, filing the keys after it under the section
+ * before, so that the first message would be about one of them ("unknown
+ * key 'overdue_days' in [mail]").  A ']' after an inline comment is left
+ * to inih, which then names this line as not a valid INI line. */
+static bool unclosed_section(const char *line)
+{
+    line += strspn(line, " \t");
+    return line[0] == '[' && strchr(line, ']') == NULL;
+}
+
+/* Read one line as fgets would, with what fgets cannot tell: a NUL byte
+ * (strlen, and so inih, would silently stop at it, cutting the value, as
+ * "kiosk = kio\0sk-1" would become "kio"), and a line longer than inih's
+ * buffer (the rest would be parsed as a line of its own).  Both are
+ * refused, ending the parse, as is a section header without ']'. */
 static char *read_line(char *str, int num, void *stream)
 {
     struct line_reader *r = stream;
-    char *s = fgets(str, num, r->fp);
-    size_t len;
+    size_t len = 0;
+    bool nul = false;
+    int ch = 0;
 
-    if (s == NULL)
+    while (len + 1 < (size_t)num && ch != '\n' && (ch = getc(r->fp)) != EOF) {
+        nul = nul || ch == '\0';
+        str[len++] = (char)ch;
+    }
+    if (len == 0)
         return NULL;
+    str[len] = '\0';
     r->ctx->line++;
-    len = strlen(s);
-    if (len == (size_t)num - 1 && s[len - 1] != '\n' && !feof(r->fp)) {
+    if (nul) {
+        fail(r->ctx, "NUL byte in the line: the config must be text");
+        return NULL;
+    }
+    /* A full buffer without the line's end, and more to come. */
+    if (str[len - 1] != '\n' && len + 1 == (size_t)num && (ch = getc(r->fp)) != EOF) {
         fail(r->ctx, "line too long (at most %d characters)", num - 2);
         return NULL;
     }
-    return s;
+    if (unclosed_section(str)) {
+        fail(r->ctx, "section header without ']'");
+        return NULL;
+    }
+    return str;
 }
 
 static void dir_of(char *dir, const char *path)
@@ -898,11 +998,71 @@ int config_load(struct dk_config *cfg, const char *path, struct dk_error *err)
     }
     rc = ini_parse_stream(read_line, &reader, on_entry, &ctx);
     fclose(reader.fp);
+    /* inih returns the first line it found wrong, its own syntax errors and
+     * our handler's refusals alike, and goes on parsing after the first;
+     * a line of its own before the handler's is the one to name. */
+    if (rc > 0 && rc != ctx.failed_line)
+        return dk_error_set(err, DK_EINPUT, "%s:%d: not a valid INI line", path, rc);
     if (ctx.failed_line != 0)
         return DK_EINPUT;
     if (rc != 0)
-        return dk_error_set(err, DK_EINPUT, "%s:%d: not a valid INI line", path, rc);
+        return dk_error_set(err, -ENOMEM, "cannot read config %s: out of memory", path);
     if (check_whole(&ctx) == 0)
         return DK_EINPUT;
     return disposition_check_rules(cfg, err);
+}
+
+/* "PATH:LINE: " for a setting the file gave at line, or "PATH: ". */
+static void where(const struct dk_config *cfg, int line, char *buf, size_t size)
+{
+    if (line > 0)
+        snprintf(buf, size, "%s:%d: ", cfg->path, line);
+    else
+        snprintf(buf, size, "%s: ", cfg->path);
+}
+
+/* The file must be one the screen server can read whole, as http_start
+ * will (the same size limit); a key is wiped once looked at. */
+static int check_pem(const struct dk_config *cfg, const char *path, int line, const char *what,
+                     struct dk_error *err)
+{
+    char at[DK_PATH_MAX + 32];
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (path[0] == '\0')
+        return 0;
+    rc = file_read_path(path, DK_CONFIG_PEM_MAX, &text, &len);
+    if (text != NULL)
+        explicit_bzero(text, len);
+    free(text);
+    if (rc == 0)
+        return 0;
+    where(cfg, line, at, sizeof(at));
+    return dk_error_set(err, DK_EINPUT, "%scannot read [http] %s %s: %s", at, what, path,
+                        rc == -EINVAL ? "not a regular file" : strerror(-rc));
+}
+
+int config_check_files(const struct dk_config *cfg, struct dk_error *err)
+{
+    char at[DK_PATH_MAX + 32];
+    int fd;
+    int rc;
+
+    if (cfg->http_port == 0)
+        return 0;
+    if (cfg->ui_dir[0] != '\0') {
+        fd = open(cfg->ui_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            where(cfg, cfg->ui_line, at, sizeof(at));
+            return dk_error_set(err, DK_EINPUT, "%scannot open [http] ui folder %s: %s", at,
+                                cfg->ui_dir, strerror(errno));
+        }
+        close(fd);
+    }
+    rc = check_pem(cfg, cfg->http_cert, cfg->http_cert_line, "certificate", err);
+    if (rc == 0)
+        rc = check_pem(cfg, cfg->http_key, cfg->http_key_line, "key", err);
+    return rc;
 }

@@ -162,6 +162,9 @@ struct dk_config {
     char http_cert[DK_PATH_MAX];   /* PEM certificate: required off loopback */
     char http_key[DK_PATH_MAX];    /* PEM private key */
     char ui_dir[DK_PATH_MAX];      /* the static UI; "" = built in */
+    int http_cert_line;            /* where certificate, key and ui were set, */
+    int http_key_line;             /* for config_check_files to name; 0 when */
+    int ui_line;                   /* not set in the file */
     int http_max_body;             /* bytes a request body may have */
     int tech_session_minutes;      /* a console login lasts this long idle */
 
@@ -194,6 +197,21 @@ void config_defaults(struct dk_config *cfg);
  * "FILE:LINE: ..." in err for an unknown section or key or a bad value, or
  * -errno when the file cannot be read. */
 int config_load(struct dk_config *cfg, const char *path, struct dk_error *err);
+
+/* The serial speeds (baud) a [scanner NAME] speed may be, ascending: the
+ * i-th, or 0 past the last. */
+int config_serial_speed(int i);
+
+/* The most bytes an [http] certificate or key file may have. */
+#define DK_CONFIG_PEM_MAX (1024 * 1024)
+
+/* Look at the files the [http] section names, as the daemon will use them
+ * (call it after owner_become, as the user that serves the screen): the
+ * ui folder must open, the certificate and key files must be readable
+ * regular files of at most DK_CONFIG_PEM_MAX bytes.  Nothing is looked at
+ * when port is 0 (no screen).  dropkioskctl, which serves no screen, does
+ * not call it.  0, or DK_EINPUT with "FILE:LINE: cannot ..." in err. */
+int config_check_files(const struct dk_config *cfg, struct dk_error *err);
 
 /* The config path to use: explicit (from -c) when not NULL, else
  * $DROPKIOSK_CONFIG, else /etc/dropkiosk/dropkiosk.conf. */

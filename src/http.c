@@ -583,7 +583,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static int read_pem(const char *path, const char *what, char **out, struct dk_error *err)
 {
     size_t len = 0;
-    int rc = file_read_path(path, 1024 * 1024, out, &len);
+    int rc = file_read_path(path, DK_CONFIG_PEM_MAX, out, &len);
 
     if (rc != 0)
         return dk_error_set(err, rc, "cannot read [http] %s %s: %s", what, path,

@@ -37,7 +37,9 @@ static int teardown(void **state)
 {
     static const char *const names[] = {"good.conf",   "unknown.conf", "section.conf",
                                         "number.conf", "secret.conf",  "usb.conf",
-                                        "badusb.conf", "refused.conf", "printer.conf"};
+                                        "badusb.conf", "refused.conf", "printer.conf",
+                                        "empty.conf",  "nul.conf",     "http.conf",
+                                        "kiosk.crt",   "kiosk.key"};
     char path[256];
 
     (void)state;
@@ -345,6 +347,164 @@ static void test_config_refuses_bad_language_and_digest_time(void **state)
                    "{site}, {site_name}, {kiosk} or {staff_id}");
 }
 
+static void test_config_refuses_unsupported_serial_speed(void **state)
+{
+    (void)state;
+    assert_refused("[scanner serial]\ntype = serial\ndevice = /dev/ttyS0\nspeed = 9601\n", 4,
+                   "bad value '9601' for speed: a serial scanner runs at 1200, 2400, 4800, "
+                   "9600, 19200, 38400, 57600, 115200, 230400, 460800 or 921600 baud");
+    assert_refused("[scanner serial]\nspeed = fast\n", 2,
+                   "bad value 'fast' for speed: a serial scanner runs at 1200, 2400, 4800, "
+                   "9600, 19200, 38400, 57600, 115200, 230400, 460800 or 921600 baud");
+}
+
+static void test_config_serial_speeds_are_listed_in_order(void **state)
+{
+    (void)state;
+    assert_int_equal(config_serial_speed(0), 1200);
+    assert_int_equal(config_serial_speed(3), 9600);
+    assert_int_equal(config_serial_speed(10), 921600);
+    assert_int_equal(config_serial_speed(11), 0);
+    assert_int_equal(config_serial_speed(-1), 0);
+}
+
+static void test_config_refuses_bad_cups_queue_name(void **state)
+{
+    (void)state;
+    assert_refused("[printer desk]\ntype = cups\nqueue = lobby printer\n", 3,
+                   "bad value 'lobby printer' for queue: a CUPS queue name has 1 to 127 "
+                   "characters, none of them a space, /, \\, ?, ', \", # or @");
+    assert_refused("[printer desk]\ntype = cups\nqueue = lobby@print.example.org\n", 3,
+                   "bad value 'lobby@print.example.org' for queue: a CUPS queue name has 1 to "
+                   "127 characters, none of them a space, /, \\, ?, ', \", # or @");
+}
+
+static void test_config_refuses_empty_required_paths(void **state)
+{
+    (void)state;
+    assert_refused("[kiosk]\ndatabase =\n", 2,
+                   "empty value for database: give a path, or remove the line for the default");
+    assert_refused("[receipt]\nsigning_key =\n", 2,
+                   "empty value for signing_key: give a path, or remove the line for the "
+                   "default");
+    assert_refused("[receipt]\ndirectory =\n", 2,
+                   "empty value for directory: give a path, or remove the line for the default");
+    assert_refused("[mail]\nspool =\n", 2,
+                   "empty value for spool: give a path, or remove the line for the default");
+}
+
+/* Empty is "none" or "built in", never the config's own folder. */
+static void test_config_empty_optional_path_stays_unset(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("empty.conf", "[kiosk]\ncatalogs =\n[http]\nui =\n");
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), 0);
+    assert_string_equal(cfg.catalog_dir, "");
+    assert_string_equal(cfg.ui_dir, "");
+    assert_refused("[scanner lobby]\ntype = serial\ndevice =\n", 2,
+                   "[scanner lobby] needs device = PATH");
+}
+
+static void test_config_unclosed_section_is_named_at_its_line(void **state)
+{
+    (void)state;
+    /* Not at line 6, the key inih would otherwise file under [mail]. */
+    assert_refused("[kiosk]\nsite = a\n[mail]\nfrom = k@example.org\n[intake\n"
+                   "overdue_days = 7\n", 5, "section header without ']'");
+}
+
+static void test_config_syntax_error_before_a_bad_key_is_named_first(void **state)
+{
+    (void)state;
+    assert_refused("[kiosk]\nsite = a\nnot a setting\ncolour = blue\n", 3,
+                   "not a valid INI line");
+}
+
+static void test_config_refuses_nul_byte_naming_its_line(void **state)
+{
+    static const char text[] = "[kiosk]\nsite = a\nkiosk = kio\0sk-1\n[scanner t]\n";
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    char path[256];
+    char expected[512];
+    FILE *f;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/nul.conf", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+    fclose(f);
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
+    snprintf(expected, sizeof(expected), "%s:3: NUL byte in the line: the config must be text",
+             path);
+    assert_string_equal(err.msg, expected);
+}
+
+/* Loads text (good) and checks config_check_files gives DK_EINPUT and
+ * "PATH:LINE: WHAT DIR/NAME: WHY", DIR the test's folder. */
+static void assert_files_refused(const char *text, int line, const char *what, const char *name,
+                                 const char *why)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("http.conf", text);
+    char expected[512];
+
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), 0);
+    assert_int_equal(config_check_files(&cfg, &err), DK_EINPUT);
+    snprintf(expected, sizeof(expected), "%s:%d: %s %s/%s: %s", path, line, what, dir, name,
+             why);
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_config_check_files_names_missing_ui_certificate_and_key(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+
+    (void)state;
+    write_conf("kiosk.crt", "-----BEGIN CERTIFICATE-----\n");
+    write_conf("kiosk.key", "-----BEGIN PRIVATE KEY-----\n");
+    assert_files_refused("[http]\nport = 8080\nui = nowhere\n", 3,
+                         "cannot open [http] ui folder", "nowhere", "No such file or directory");
+    assert_files_refused("[http]\nport = 8080\nui = kiosk.crt\n", 3,
+                         "cannot open [http] ui folder", "kiosk.crt", "Not a directory");
+    assert_files_refused("[http]\nport = 8080\ncertificate = gone.crt\nkey = kiosk.key\n", 3,
+                         "cannot read [http] certificate", "gone.crt",
+                         "No such file or directory");
+    assert_files_refused("[http]\nport = 8080\ncertificate = kiosk.crt\n\nkey = .\n", 5,
+                         "cannot read [http] key", ".", "not a regular file");
+
+    /* Both there, and the folder: nothing to say. */
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, write_conf("http.conf", "[http]\nport = 8080\nui = .\n"
+                                                             "certificate = kiosk.crt\n"
+                                                             "key = kiosk.key\n"),
+                                 &err),
+                     0);
+    assert_int_equal(config_check_files(&cfg, &err), 0);
+}
+
+static void test_config_check_files_ignores_them_without_a_screen(void **state)
+{
+    struct dk_config cfg;
+    struct dk_error err = {{0}};
+    const char *path = write_conf("http.conf", "[http]\nport = 0\nui = nowhere\n"
+                                               "certificate = gone.crt\n");
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_load(&cfg, path, &err), 0);
+    assert_int_equal(config_check_files(&cfg, &err), 0);
+}
+
 static void test_config_refuses_a_directory(void **state)
 {
     struct dk_config cfg;
@@ -399,6 +559,16 @@ int main(void)
         cmocka_unit_test(test_config_refuses_bad_printer_settings),
         cmocka_unit_test(test_config_refuses_bad_language_and_digest_time),
         cmocka_unit_test(test_config_printer_needs_a_type),
+        cmocka_unit_test(test_config_refuses_unsupported_serial_speed),
+        cmocka_unit_test(test_config_serial_speeds_are_listed_in_order),
+        cmocka_unit_test(test_config_refuses_bad_cups_queue_name),
+        cmocka_unit_test(test_config_refuses_empty_required_paths),
+        cmocka_unit_test(test_config_empty_optional_path_stays_unset),
+        cmocka_unit_test(test_config_unclosed_section_is_named_at_its_line),
+        cmocka_unit_test(test_config_syntax_error_before_a_bad_key_is_named_first),
+        cmocka_unit_test(test_config_refuses_nul_byte_naming_its_line),
+        cmocka_unit_test(test_config_check_files_names_missing_ui_certificate_and_key),
+        cmocka_unit_test(test_config_check_files_ignores_them_without_a_screen),
         cmocka_unit_test(test_config_refuses_a_directory),
         cmocka_unit_test(test_config_missing_file_is_errno),
         cmocka_unit_test(test_config_path_order),

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "scanner.h"
 
 #include <errno.h>
@@ -272,6 +273,27 @@ static void test_serial_rejects_unknown_speed(void **state)
     close_pty(&p);
 }
 
+/* config.c accepts exactly config_serial_speed's list; the tty back end
+ * must set up each of them. */
+static void test_serial_sets_every_speed_the_config_accepts(void **state)
+{
+    (void)state;
+    for (int i = 0; config_serial_speed(i) != 0; i++) {
+        struct pty p = {-1, -1, NULL};
+        struct dk_scanner_config cfg = {.kind = DK_SCANNER_SERIAL};
+        struct dk_error err = {{0}};
+        char name[256];
+
+        cfg.speed = config_serial_speed(i);
+        assert_int_equal(openpty(&p.master, &p.slave, name, NULL, NULL), 0);
+        snprintf(cfg.name, sizeof(cfg.name), "%s", "lobby");
+        snprintf(cfg.device, sizeof(cfg.device), "%s", name);
+        if (scanner_open(&cfg, &p.scanner, &err) != 0)
+            fail_msg("speed %d: %s", cfg.speed, err.msg);
+        close_pty(&p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_serial_unplug_reports_enodev),
         cmocka_unit_test(test_serial_missing_device_names_it),
         cmocka_unit_test(test_serial_rejects_unknown_speed),
+        cmocka_unit_test(test_serial_sets_every_speed_the_config_accepts),
     };
 
     return cmocka_run_group_tests_name("scanner", tests, NULL, NULL);
