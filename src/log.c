@@ -17,7 +17,8 @@ static const char *const level_names[] = {"error", "warning", "info", "debug"};
  * sd-daemon(3) prefixes: the journal takes a line's priority from them. */
 static const char *const journal_prefixes[] = {"<3>", "<4>", "<6>", "<7>"};
 static const char *program = "dropkiosk";
-static bool to_journal;
+static bool to_journal;     /* stderr is the journal */
+static bool stdout_journal; /* stdout is the journal */
 
 void log_set_program(const char *name)
 {
@@ -52,16 +53,28 @@ static bool parse_stream(const char *text, unsigned long long *dev, unsigned lon
     return parse_number(text, ':', dev, &next) && parse_number(next + 1, '\0', ino, &next);
 }
 
-void log_init(void)
+/* JOURNAL_STREAM is inherited by children whose output goes elsewhere (a
+ * pipe, a file), so it counts only for a descriptor that is that very
+ * stream. */
+static bool fd_is_journal(int fd)
 {
     const char *stream = getenv("JOURNAL_STREAM");
     unsigned long long dev = 0, ino = 0;
     struct stat st;
 
-    /* JOURNAL_STREAM is inherited by children whose stderr goes elsewhere
-     * (a pipe, a file), so it counts only when fd 2 is that very stream. */
-    to_journal = stream != NULL && parse_stream(stream, &dev, &ino) && fstat(2, &st) == 0 &&
-                 (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+    return stream != NULL && parse_stream(stream, &dev, &ino) && fstat(fd, &st) == 0 &&
+           (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_init(void)
+{
+    to_journal = fd_is_journal(2);
+    stdout_journal = fd_is_journal(1);
+}
+
+bool log_stdout_is_journal(void)
+{
+    return stdout_journal;
 }
 
 const char *log_priority(enum dk_log_level level)

@@ -4,6 +4,8 @@
 #ifndef DK_LOG_H
 #define DK_LOG_H
 
+#include <stdbool.h>
+
 enum dk_log_level {
     DK_LOG_ERROR = 0,
     DK_LOG_WARN = 1,
@@ -22,9 +24,16 @@ void log_set_program(const char *name);
  * must be it.  When it is, each line starts with its syslog priority as
  * sd-daemon(3) describes ("<3>" error, "<4>" warning, "<6>" info, "<7>"
  * debug) so that journalctl shows the levels; otherwise lines are written
- * as they always were.  Call once at the start of main, before any thread,
- * and again after fd 2 is replaced. */
+ * as they always were.  stdout (fd 1) is looked at the same way, for
+ * log_stdout_is_journal.  Call once at the start of main, before any
+ * thread, and again after fd 1 or 2 is replaced. */
 void log_init(void);
+
+/* true when log_init found stdout to be the journal too (JOURNAL_STREAM
+ * names fd 1), as under systemd: a program then writes nothing meant for
+ * a person at a terminal there, where each line would be a journal
+ * entry. */
+bool log_stdout_is_journal(void);
 
 /* What a line at `level` starts with when stderr is the journal ("<3>"
  * for an error), else "": for messages a program writes itself, such as

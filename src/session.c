@@ -100,14 +100,23 @@ static const struct dk_catalog *words(const struct dk_session *s)
     return s->visit_cat != NULL ? s->visit_cat : s->deps.catalog;
 }
 
+/* A blank line on the terminal view, to set a new screen apart. */
+static void blank_line(struct dk_session *s)
+{
+    if (s->deps.out != NULL)
+        fputc('\n', s->deps.out);
+}
+
 /* Show one line of text made by i18n_format (and free it). */
 static void show(struct dk_session *s, char *line, const char *key)
 {
     struct dk_view *v = &s->view;
 
-    fputs(line != NULL ? line : key, s->deps.out);
-    fputc('\n', s->deps.out);
-    fflush(s->deps.out);
+    if (s->deps.out != NULL) {
+        fputs(line != NULL ? line : key, s->deps.out);
+        fputc('\n', s->deps.out);
+        fflush(s->deps.out);
+    }
     /* The receipt image's path is for the terminal's operator, not for the
      * screen or its API. */
     if (line != NULL && v->n_lines < VIEW_LINES && strcmp(key, "kiosk.receipt_image") != 0) {
@@ -178,7 +187,7 @@ static void reset(struct dk_session *s)
 void session_start(struct dk_session *s)
 {
     reset(s);
-    fputc('\n', s->deps.out);
+    blank_line(s);
     tell(s, "kiosk.ready", I18N_END);
     /* Each other language offers itself in its own words. */
     for (size_t i = 0; i < s->deps.n_catalogs; i++) {
@@ -540,7 +549,7 @@ static void show_receipt(struct dk_session *s, const struct commit_ctx *c)
     free(s->view.receipt_payload);
     snprintf(s->view.receipt_id, sizeof(s->view.receipt_id), "%s", c->receipt_id);
     s->view.receipt_payload = strdup(c->payload);
-    if (receipt_qr_terminal(c->payload, s->deps.out, &err) != 0)
+    if (s->deps.out != NULL && receipt_qr_terminal(c->payload, s->deps.out, &err) != 0)
         log_warn("cannot draw receipt QR: %s", err.msg);
     save_png(s, c, png_path, sizeof(png_path));
     if (png_path[0] != '\0')
@@ -562,6 +571,27 @@ static void print_receipt(struct dk_session *s, const struct commit_ctx *c)
         return;
     log_error("cannot print receipt %s: %s", c->receipt_id, err.msg);
     tell(s, s->email_me ? "kiosk.print_failed_email" : "kiosk.print_failed", I18N_END);
+}
+
+/* One line in the log for each visit recorded, whether or not a terminal
+ * shows it: the receipt and how many devices, never who (no name, no
+ * address: the log is kept longer and read more widely than the
+ * database). */
+static void log_visit(const struct dk_session *s, const struct commit_ctx *c)
+{
+    size_t returned = returns_in_visit(s);
+    size_t desktops = s->n_items - returned;
+
+    if (returned > 0 && desktops > 0)
+        log_info("visit recorded: receipt %s, %zu device%s returned, %zu desktop%s reported",
+                 c->receipt_id, returned, returned == 1 ? "" : "s", desktops,
+                 desktops == 1 ? "" : "s");
+    else if (returned > 0)
+        log_info("visit recorded: receipt %s, %zu device%s returned", c->receipt_id, returned,
+                 returned == 1 ? "" : "s");
+    else
+        log_info("visit recorded: no receipt, %zu desktop%s reported", desktops,
+                 desktops == 1 ? "" : "s");
 }
 
 static void finish(struct dk_session *s)
@@ -593,6 +623,7 @@ static void finish(struct dk_session *s)
         goto out;
     }
     s->view.db_failed = false;
+    log_visit(s, &c);
     for (size_t i = 0; i < s->n_items; i++)
         mail = mail || s->items[i].desktop;
     if (returns_in_visit(s) > 0) {
@@ -1166,7 +1197,7 @@ void session_flush(struct dk_session *s)
 {
     if (s->n_items == 0)
         return;
-    fputc('\n', s->deps.out);
+    blank_line(s);
     tell(s, settle_unanswered(s) ? "kiosk.stopping_answered" : "kiosk.stopping", I18N_END);
     finish(s);
 }
@@ -1179,7 +1210,7 @@ void session_tick(struct dk_session *s, time_t now)
 
     /* Whatever was on the screen goes, the receipt of the last visit too. */
     view_clear(&s->view, true);
-    fputc('\n', s->deps.out);
+    blank_line(s);
     tell(s, "kiosk.idle", "seconds", num(seconds, sizeof(seconds), s->deps.cfg->idle_timeout),
          I18N_END);
     if (s->n_items == 0) {

@@ -26,7 +26,10 @@ struct dk_session_deps {
     struct dk_store *store;
     const struct dk_scan_rules *rules;
     const unsigned char *signing_key; /* crypto_sign_SECRETKEYBYTES */
-    FILE *out;                        /* where the person reads the kiosk */
+    /* The terminal view: where a person at the terminal reads the kiosk;
+     * NULL for none (stdout is the journal, and the screen is the
+     * browser's).  The view for the screen is kept either way. */
+    FILE *out;
     /* The words in [kiosk] language; a visit may switch to any of
      * catalogs (every catalog of the folder, loaded once) at its start. */
     const struct dk_catalog *catalog;

@@ -1,5 +1,6 @@
 /* The log's lines, and their syslog priority prefix when stderr is the
- * journal (JOURNAL_STREAM names fd 2's device and inode). */
+ * journal (JOURNAL_STREAM names fd 2's device and inode); whether stdout
+ * is the journal too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +156,41 @@ static void test_malformed_journal_stream_lines_are_plain(void **state)
     }
 }
 
+/* log_init with JOURNAL_STREAM set to journal (NULL: unset) and fd 1 on
+ * the file at path: whether stdout is then the journal. */
+static bool stdout_journal_with(const char *journal)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int saved = dup(1);
+    bool is;
+
+    assert_true(fd >= 0 && saved >= 0);
+    if (journal != NULL)
+        setenv("JOURNAL_STREAM", journal, 1);
+    else
+        unsetenv("JOURNAL_STREAM");
+    fflush(stdout);
+    assert_int_equal(dup2(fd, 1), 1);
+    log_init();
+    is = log_stdout_is_journal();
+    assert_int_equal(dup2(saved, 1), 1);
+    close(saved);
+    close(fd);
+    return is;
+}
+
+static void test_stdout_is_the_journal_only_when_journal_stream_names_it(void **state)
+{
+    char stream[64];
+
+    (void)state;
+    stream_of(path, stream, sizeof(stream));
+    assert_true(stdout_journal_with(stream));
+    assert_false(stdout_journal_with(NULL));
+    stream_of(other, stream, sizeof(stream));
+    assert_false(stdout_journal_with(stream));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +202,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_journal_stream_lines_are_plain, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_stdout_is_the_journal_only_when_journal_stream_names_it, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
