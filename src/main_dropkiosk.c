@@ -11,6 +11,7 @@
 #include "kiosk_api.h"
 #include "tech_api.h"
 #include "mailer.h"
+#include "owner.h"
 #include "receipt_printer.h"
 #include "receipt.h"
 #include "scan.h"
@@ -137,6 +138,31 @@ static int load_config(struct kiosk *k, const struct options *o, struct dk_error
     if (k->cfg.n_scanners == 0)
         return dk_error_set(err, DK_EINPUT, "%s: no [scanner NAME] section: the kiosk needs "
                             "at least one scanner", k->cfg.path);
+    return 0;
+}
+
+/* Run as root (`sudo dropkiosk` before the service's first start), become
+ * the owner of the database's folder, the service's user, before any file
+ * there is opened: a database root made would be read-only to the
+ * service.  --check-config does it too, so that it checks the files the
+ * way the service will read them. */
+static int become_owner(const struct kiosk *k, struct dk_error *err)
+{
+    struct dk_owner who;
+    int rc = owner_become(k->cfg.database, &who, err);
+
+    if (rc == 0 && who.became)
+        log_info("running as %s", who.what);
+    return rc;
+}
+
+/* What the config names beyond its own text: the message catalogs, the
+ * scan patterns and the screen's files, each refused here, so that
+ * --check-config says what a start would. */
+static int check_site(struct kiosk *k, struct dk_error *err)
+{
+    int rc;
+
     /* Receipts and email show the kiosk's local time. */
     setenv("TZ", k->cfg.timezone, 1);
     tzset();
@@ -152,9 +178,11 @@ static int load_config(struct kiosk *k, const struct options *o, struct dk_error
         rc = dk_error_set(err, -ENOENT, "%s: no message catalog %s.json in %s for [kiosk] "
                           "language = %s", k->cfg.path, k->cfg.language,
                           i18n_dir(&k->cfg), k->cfg.language);
-    if (rc != 0)
-        return rc;
-    return scan_rules_init(&k->rules, &k->cfg, err);
+    if (rc == 0)
+        rc = scan_rules_init(&k->rules, &k->cfg, err);
+    if (rc == 0)
+        rc = config_check_files(&k->cfg, err);
+    return rc;
 }
 
 /* Say which key signs receipts, so that the operator can compare it with
@@ -176,15 +204,18 @@ static void log_signing_key(const struct kiosk *k)
         log_warn("%s", err.msg);
 }
 
+/* The signing key first: a kiosk that cannot sign receipts refuses to
+ * start (exit 2) before it has made a database or anything else.  Its
+ * fingerprint is logged once the store is open too, as it always was. */
 static int open_store(struct kiosk *k, struct dk_error *err)
 {
-    int rc = store_open(k->cfg.database, &k->store, err);
+    int rc = receipt_load_secret(k->cfg.signing_key, k->sk, err);
 
+    if (rc == 0)
+        rc = store_open(k->cfg.database, &k->store, err);
     if (rc == 0)
         rc = inventory_register_kiosk(k->store, k->cfg.site_id, k->cfg.site_name,
                                       k->cfg.kiosk_id, err);
-    if (rc == 0)
-        rc = receipt_load_secret(k->cfg.signing_key, k->sk, err);
     if (rc == 0)
         log_signing_key(k);
     return rc;
@@ -464,6 +495,16 @@ static int run_loop(struct kiosk *k)
     }
 }
 
+/* Where the kiosk is shown as text: stdout, unless that is the journal
+ * (the service under systemd), where each prompt, the language banner and
+ * each row of a receipt's QR code would be an entry of its own, some 60 a
+ * visit; the screen there is the browser, and the log says what matters
+ * (one line a visit). */
+static FILE *terminal_view(void)
+{
+    return log_stdout_is_journal() ? NULL : stdout;
+}
+
 static int start(struct kiosk *k, struct dk_error *err)
 {
     struct dk_session_deps deps = {
@@ -471,7 +512,7 @@ static int start(struct kiosk *k, struct dk_error *err)
         .store = k->store,
         .rules = &k->rules,
         .signing_key = k->sk,
-        .out = stdout,
+        .out = terminal_view(),
         .catalog = k->catalog,
         .catalogs = k->catalogs,
         .n_catalogs = k->n_catalogs,
@@ -542,6 +583,10 @@ int main(int argc, char **argv)
     }
     mail_init();
     rc = load_config(&k, &o, &err);
+    if (rc == 0)
+        rc = become_owner(&k, &err);
+    if (rc == 0)
+        rc = check_site(&k, &err);
     if (rc == 0 && o.check_config) {
         printf("%s: configuration is valid\n", k.cfg.path);
         goto out;
@@ -554,7 +599,8 @@ int main(int argc, char **argv)
         log_error("%s", err.msg);
         goto out;
     }
-    banner(&k);
+    if (terminal_view() != NULL)
+        banner(&k);
     session_start(k.session);
     notify_ready(&k);
     rc = run_loop(&k);

@@ -326,6 +326,77 @@ class BadConfigTest(unittest.TestCase):
                          "dropkiosk error: message catalog %s/es.json:2:29: "
                          "premature end of input near '\"Español'\n" % catalogs)
 
+    def assert_refused(self, text, line, what):
+        """Both --check-config and a start refuse the config text with
+        "dropkiosk error: PATH:LINE: WHAT", exit 2, and make no database."""
+        path = self.write(text)
+        for extra in (["--check-config"], []):
+            proc = subprocess.run([DAEMON, "-c", path] + extra, capture_output=True,
+                                  stdin=subprocess.DEVNULL, timeout=30)
+            self.assertEqual(proc.returncode, 2, extra)
+            self.assertEqual(proc.stderr.decode(),
+                             "dropkiosk error: %s:%d: %s\n" % (path, line, what))
+            self.assertEqual(proc.stdout, b"")
+        self.assertFalse(os.path.exists(os.path.join(self.site.dir, "k.db")))
+
+    def test_unsupported_serial_speed_is_named_with_the_speeds_there_are(self):
+        self.assert_refused("[kiosk]\ndatabase = k.db\n[scanner serial]\ntype = serial\n"
+                            "device = /dev/dropkiosk/scanner-serial\nspeed = 9601\n", 6,
+                            "bad value '9601' for speed: a serial scanner runs at 1200, 2400, "
+                            "4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800 or 921600 "
+                            "baud")
+
+    def test_bad_cups_queue_name_is_named(self):
+        self.assert_refused("[kiosk]\ndatabase = k.db\n[printer desk]\ntype = cups\n"
+                            "queue = Front Desk\n[scanner t]\ntype = stdin\n", 5,
+                            "bad value 'Front Desk' for queue: a CUPS queue name has 1 to 127 "
+                            "characters, none of them a space, /, \\, ?, ', \", # or @")
+
+    def test_empty_database_is_named(self):
+        self.assert_refused("[kiosk]\ndatabase =\n[scanner t]\ntype = stdin\n", 2,
+                            "empty value for database: give a path, or remove the line for the "
+                            "default")
+
+    def test_missing_ui_folder_is_named(self):
+        self.assert_refused("[kiosk]\ndatabase = k.db\n[http]\nport = 18080\nui = nowhere\n"
+                            "[scanner t]\ntype = stdin\n", 5,
+                            "cannot open [http] ui folder %s/nowhere: No such file or directory"
+                            % self.site.dir)
+
+    def test_unreadable_certificate_and_key_are_named(self):
+        cert = os.path.join(self.site.dir, "kiosk.crt")
+        with open(cert, "w", encoding="ascii") as f:
+            f.write("-----BEGIN CERTIFICATE-----\n")
+        self.assert_refused("[kiosk]\ndatabase = k.db\n[http]\nport = 18080\n"
+                            "certificate = gone.crt\nkey = kiosk.key\n[scanner t]\ntype = stdin\n",
+                            5, "cannot read [http] certificate %s/gone.crt: No such file or "
+                            "directory" % self.site.dir)
+        self.assert_refused("[kiosk]\ndatabase = k.db\n[http]\nport = 18080\n"
+                            "certificate = kiosk.crt\nkey = .\n[scanner t]\ntype = stdin\n",
+                            6, "cannot read [http] key %s/.: not a regular file" % self.site.dir)
+
+    def test_section_header_without_bracket_is_named_at_its_line(self):
+        # Not "unknown key 'overdue_days' in [mail]" at line 6.
+        self.assert_refused("[kiosk]\ndatabase = k.db\n[mail]\nfrom = k@example.org\n[intake\n"
+                            "overdue_days = 7\n[scanner t]\ntype = stdin\n", 5,
+                            "section header without ']'")
+
+    def test_nul_byte_is_named_at_its_line(self):
+        # Else "kiosk = kio\0sk-1" would silently be kiosk "kio".
+        self.assert_refused("[kiosk]\ndatabase = k.db\nkiosk = kio\0sk-1\n[scanner t]\n"
+                            "type = stdin\n", 3, "NUL byte in the line: the config must be text")
+
+    def test_check_config_does_not_need_the_receipt_key(self):
+        """The package's first start makes the key after the config is
+        checked."""
+        os.unlink(os.path.join(self.site.dir, "receipt.key"))
+        os.unlink(os.path.join(self.site.dir, "receipt.pub"))
+        self.site.add_scanner("terminal")
+        proc = subprocess.run([DAEMON, "-c", self.site.config, "--check-config"],
+                              capture_output=True, timeout=30)
+        self.assertEqual((proc.returncode, proc.stderr), (0, b""))
+        self.assertEqual(proc.stdout.decode(), "%s: configuration is valid\n" % self.site.config)
+
     def test_no_scanner_is_refused(self):
         path = self.write("[kiosk]\ndatabase = k.db\n")
         proc = subprocess.run([DAEMON, "-c", path], capture_output=True, timeout=30)

@@ -2,15 +2,17 @@
 a key, keygen --if-missing makes a pair only when there is none and checks
 the one there, pubkey prints the key or its fingerprint, and the daemon
 logs the fingerprint it signs with and warns of a public key that is not
-its pair.  Fingerprints are worked out here with hashlib from the public
+its pair, and refuses to start without its signing key before it makes a
+database.  Fingerprints are worked out here with hashlib from the public
 key file, not by the programs under test."""
 
 import base64
 import hashlib
 import os
+import subprocess
 import unittest
 
-from kiosk import Kiosk, Site
+from kiosk import DAEMON, Kiosk, Site
 
 LABEL = "dropkiosk-receipt-public-v1 "
 
@@ -201,6 +203,22 @@ class DaemonKeyLogTest(unittest.TestCase):
         log = self.kiosk.log()
         self.assertIn(expected, log)
         self.assertNotIn("warning", log)
+
+    def test_daemon_without_a_signing_key_exits_2_and_makes_no_database(self):
+        """Exit 2 is a start refused for the config's sake: it must leave
+        the site as it found it, with no database made on the way."""
+        os.unlink(self.sk)
+        self.site.add_scanner("keyboard")
+        proc = subprocess.run([DAEMON, "-c", self.site.config], capture_output=True,
+                              stdin=subprocess.DEVNULL, timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.decode(),
+                         "dropkiosk error: cannot open key file %s: No such file or directory\n"
+                         % self.sk)
+        self.assertEqual(proc.stdout, b"")
+        self.assertFalse(os.path.exists(self.site.db))
+        self.assertEqual(sorted(os.listdir(self.site.dir)),
+                         ["dropkiosk.conf", "receipt.pub"])
 
 
 if __name__ == "__main__":
