@@ -60,15 +60,19 @@ class KeyFilesTest(unittest.TestCase):
         self.addCleanup(other.cleanup)
         return (os.path.join(other.dir, "receipt.key"), os.path.join(other.dir, "receipt.pub"))
 
+    def new_pair_said(self):
+        """What keygen prints when it has made the pair."""
+        return ("signing key: %s (keep it secret)\n"
+                "public key:  %s\n"
+                "public key fingerprint: %s\n"
+                "publish the public key (dropkioskctl pubkey prints it) so that "
+                "receipts can be checked\n" % (self.sk, self.pk, fingerprint(self.pk)))
+
     def test_keygen_shows_the_new_keys_fingerprint(self):
         self.remove_keys()
         proc = self.site.ctl("keygen")
         self.assertEqual(proc.stdout.decode(),
-                         "signing key: %s (keep it secret)\n"
-                         "public key:  %s\n"
-                         "public key fingerprint: %s\n"
-                         "publish the public key (dropkioskctl pubkey prints it) so that "
-                         "receipts can be checked\n" % (self.sk, self.pk, fingerprint(self.pk)))
+                         self.new_pair_said())
         self.assertEqual(os.stat(self.sk).st_mode & 0o7777, 0o600)
         self.assertEqual(os.stat(self.pk).st_mode & 0o7777, 0o644)
 
@@ -85,11 +89,7 @@ class KeyFilesTest(unittest.TestCase):
         self.remove_keys()
         proc = self.site.ctl("keygen", "--if-missing")
         self.assertEqual(proc.stdout.decode(),
-                         "signing key: %s (keep it secret)\n"
-                         "public key:  %s\n"
-                         "public key fingerprint: %s\n"
-                         "publish the public key (dropkioskctl pubkey prints it) so that "
-                         "receipts can be checked\n" % (self.sk, self.pk, fingerprint(self.pk)))
+                         self.new_pair_said())
         self.assertEqual(proc.stderr, b"")
         self.assertEqual(os.stat(self.sk).st_mode & 0o7777, 0o600)
         self.assertEqual(os.stat(self.pk).st_mode & 0o7777, 0o644)

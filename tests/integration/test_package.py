@@ -117,6 +117,14 @@ def unit_commands(root, unit):
     return pre, main
 
 
+def make_deb():
+    """`make deb`, as a technician would run it; its output."""
+    build = run(["make", "--no-print-directory", "-C", ROOT, "deb"], timeout=900)
+    if build.returncode != 0:
+        raise AssertionError("make deb failed:\n" + build.stdout + build.stderr)
+    return build.stdout
+
+
 def install(root, deb):
     return run(["dpkg", "--root=" + root, "--force-script-chrootless", "--force-depends",
                 "--log=/dev/null", "-i", deb])
@@ -228,10 +236,7 @@ def in_root_run(root, args, timeout=60):
 class PackageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        build = run(["make", "--no-print-directory", "-C", ROOT, "deb"], timeout=900)
-        if build.returncode != 0:
-            raise AssertionError("make deb failed:\n" + build.stdout + build.stderr)
-        cls.build_output = build.stdout
+        cls.build_output = make_deb()
         cls.root = new_root()
         cls.installed = install(cls.root, DEB)
 
@@ -479,9 +484,7 @@ class UpgradeTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        build = run(["make", "--no-print-directory", "-C", ROOT, "deb"], timeout=900)
-        if build.returncode != 0:
-            raise AssertionError("make deb failed:\n" + build.stdout + build.stderr)
+        make_deb()
         cls.work, cls.newer = repack(cls.NEWER)
 
     @classmethod

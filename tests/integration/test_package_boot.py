@@ -24,7 +24,7 @@ import tty
 import unittest
 
 from kiosk import ROOT
-from test_package import DEB, VERSION, passwd_entry, run
+from test_package import DEB, VERSION, make_deb, passwd_entry, run
 
 
 def codename():
@@ -151,9 +151,7 @@ class Machine:
 class BootedPackageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        build = run(["make", "--no-print-directory", "-C", ROOT, "deb"], timeout=900)
-        if build.returncode != 0:
-            raise AssertionError("make deb failed:\n" + build.stdout + build.stderr)
+        make_deb()
         cls.root = tempfile.mkdtemp(prefix="dk-boot-")
         # A system's / is 0755: its services' users (dbus's, the daemon's)
         # must walk through it.
