@@ -43,6 +43,7 @@ EXPECTED_FILES = {
     "etc/dropkiosk/dropkiosk.conf": 0o640,
     "etc/dropkiosk/screen.conf": 0o644,
     "etc/pam.d/dropkiosk-screen": 0o644,
+    "etc/chromium/policies/managed/dropkiosk.json": 0o644,
     "lib/systemd/system/dropkiosk.service": 0o644,
     "lib/systemd/system/dropkiosk-screen.service": 0o644,
     "lib/udev/rules.d/60-dropkiosk.rules": 0o644,
@@ -283,7 +284,8 @@ class PackageTest(unittest.TestCase):
         conffiles = run(["dpkg-query", "--admindir=" + self.path("var/lib/dpkg"), "-W",
                          "-f", "${Conffiles}", "dropkiosk"]).stdout
         names = sorted(l.split()[0] for l in conffiles.splitlines() if l.strip())
-        self.assertEqual(names, ["/etc/dropkiosk/dropkiosk.conf", "/etc/dropkiosk/screen.conf",
+        self.assertEqual(names, ["/etc/chromium/policies/managed/dropkiosk.json",
+                                 "/etc/dropkiosk/dropkiosk.conf", "/etc/dropkiosk/screen.conf",
                                  "/etc/pam.d/dropkiosk-screen"])
         gid = int(passwd_entry(self.root, "dropkiosk")[3])
         st = os.stat(self.path("etc/dropkiosk/dropkiosk.conf"))

@@ -6,7 +6,9 @@ Here cage draws on wlroots' headless back end instead of a display, and
 runs as nobody (cage refuses to run as root, as the unit never does).
 DROPKIOSK_CHROMIUM_FLAGS, the setting screen.conf offers for extra flags,
 opens Chromium's DevTools port on loopback, so the test can ask which
-page the screen shows."""
+page the screen shows.  In a private mount namespace, /etc/chromium holds
+the package's managed policy (firmware/chromium-policy.json), as it does
+on a kiosk."""
 
 import json
 import os
@@ -19,10 +21,26 @@ import time
 import unittest
 import urllib.request
 
+import websocket
+
 from kiosk import ROOT, Kiosk, Site
 from test_http_api import free_port
 
 SCRIPT = os.path.join(ROOT, "firmware", "screen-session")
+POLICY = os.path.join(ROOT, "firmware", "chromium-policy.json")
+
+# /etc/chromium as the package leaves it, for this session only: this
+# machine's files there (Debian's master_preferences) and the policy.
+WITH_POLICY = r"""
+set -eu
+etc=$1
+shift
+cp -a /etc/chromium/. "$etc/"
+mkdir -p "$etc/policies/managed"
+cp "$POLICY" "$etc/policies/managed/dropkiosk.json"
+mount --bind "$etc" /etc/chromium
+exec "$@"
+"""
 
 
 def browser_pids(profile):
@@ -64,7 +82,7 @@ class ScreenSessionTest(unittest.TestCase):
         self.devtools = free_port()
         self.proc = None
 
-    def start(self):
+    def start(self, policy=POLICY):
         env = {
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME": self.home,
@@ -78,8 +96,13 @@ class ScreenSessionTest(unittest.TestCase):
         }
         self.log = open(os.path.join(self.home, "session.log"), "wb")
         self.addCleanup(self.log.close)
+        etc = tempfile.mkdtemp(prefix="dk-etc-chromium-")
+        self.addCleanup(shutil.rmtree, etc, True)
+        env["POLICY"] = policy
         self.proc = subprocess.Popen(
-            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", SCRIPT],
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_POLICY,
+             "policy", etc, "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+             SCRIPT],
             env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
             start_new_session=True)
         self.addCleanup(self.stop)
@@ -143,6 +166,45 @@ class ScreenSessionTest(unittest.TestCase):
         # brings both back.
         self.proc.wait(timeout=20)
         self.assertEqual(browser_pids(self.profile), [])
+
+    def navigate(self, page, url):
+        """Ask the page to go to url over DevTools; Chromium's error text
+        for the navigation, or None when it went there."""
+        ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=20,
+                                         suppress_origin=True)
+        try:
+            ws.send(json.dumps({"id": 1, "method": "Page.navigate", "params": {"url": url}}))
+            while True:
+                reply = json.loads(ws.recv())
+                if reply.get("id") == 1:
+                    return reply["result"].get("errorText")
+        finally:
+            ws.close()
+
+    def test_the_policy_closes_devtools(self):
+        self.start()
+        page, = [p for p in self.pages() if p["url"] == self.url]
+        with self.assertRaises(websocket.WebSocketBadStatusException) as refused:
+            self.navigate(page, "file:///etc/hostname")
+        self.assertEqual(refused.exception.status_code, 403)
+
+    def test_the_policy_lets_the_screen_open_only_this_machines_pages(self):
+        # The policy less the line that closes DevTools, which this test
+        # drives the page with.
+        with open(POLICY) as f:
+            policy = json.load(f)
+        self.assertEqual(policy.pop("DeveloperToolsAvailability"), 2)
+        path = os.path.join(self.runtime, "policy.json")
+        with open(path, "w") as f:
+            json.dump(policy, f)
+        self.start(path)
+        page, = [p for p in self.pages() if p["url"] == self.url]
+        self.assertEqual(self.navigate(page, "file:///etc/hostname"),
+                         "net::ERR_BLOCKED_BY_ADMINISTRATOR")
+        # Loopback, but not an address the policy allows.
+        self.assertEqual(self.navigate(page, "http://127.0.0.2:9/"),
+                         "net::ERR_BLOCKED_BY_ADMINISTRATOR")
+        self.assertIsNone(self.navigate(page, self.url + "tech"))
 
     def test_each_start_has_a_fresh_profile(self):
         os.makedirs(os.path.join(self.profile, "Default"))
