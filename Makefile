@@ -82,6 +82,13 @@ $(OUT)/paths: FORCE
 	@mkdir -p $(OUT)
 	@echo '$(CATALOG_DIR) $(UI_DIR)' | cmp -s - $@ || echo '$(CATALOG_DIR) $(UI_DIR)' > $@
 
+# Likewise the git commit that --version prints, compiled into the mains
+# only: a package built after a commit names that commit.
+$(OUT)/commit: FORCE
+	@mkdir -p $(OUT)
+	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
+$(OUT)/obj/src/main_dropkiosk.o $(OUT)/obj/src/main_ctl.o: $(OUT)/commit
+
 deps:
 	@tools/install-deps
 

@@ -309,16 +309,16 @@ class PackageTest(unittest.TestCase):
     def test_without_cage_and_chromium_only_the_daemon_is_enabled(self):
         wants = sorted(os.listdir(self.path("etc/systemd/system/multi-user.target.wants")))
         self.assertEqual(wants, ["dropkiosk.service"])
-        self.assertIn("dropkiosk: cage or chromium is not installed, so the lobby screen "
-                      "(dropkiosk-screen.service) is left disabled; install both, then: "
-                      "systemctl enable --now dropkiosk-screen\n", self.installed.stdout)
+        self.assertIn("dropkiosk: cage, xwayland or chromium is not installed, so the lobby "
+                      "screen (dropkiosk-screen.service) is left disabled; install all three, "
+                      "then: systemctl enable --now dropkiosk-screen\n", self.installed.stdout)
 
     def test_with_cage_and_chromium_both_units_are_enabled(self):
         root = new_root()
         try:
             # What the recommended packages would put there.
             os.makedirs(os.path.join(root, "usr/bin"))
-            for name in ("cage", "chromium"):
+            for name in ("cage", "Xwayland", "chromium"):
                 path = os.path.join(root, "usr/bin", name)
                 with open(path, "w") as f:
                     f.write("#!/bin/sh\n")

@@ -183,7 +183,7 @@ class BootedPackageTest(unittest.TestCase):
         status = run(["dpkg-query", "--admindir=" + os.path.join(self.root, "var/lib/dpkg"),
                       "-W", "-f", "${Status} ${Version}", "dropkiosk"]).stdout
         self.assertEqual(status, "install ok installed %s" % VERSION)
-        self.assertIn("dropkiosk: cage or chromium is not installed", self.apt)
+        self.assertIn("dropkiosk: cage, xwayland or chromium is not installed", self.apt)
 
     def test_systemd_runs_the_daemon_ready_as_its_own_user_in_the_sandbox(self):
         props = self.machine.show("dropkiosk.service", "ActiveState", "SubState", "StatusText",
