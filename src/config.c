@@ -4,6 +4,7 @@
 #include "fileio.h"
 #include "mail.h"
 #include "notice_digest.h"
+#include "owner.h"
 #include "text.h"
 
 #include <arpa/inet.h>
@@ -237,12 +238,26 @@ static int fail(struct load_ctx *ctx, const char *fmt, ...)
 /* A file or folder the programs cannot do without (the database, the
  * keys, the receipts' and mail's folders): an empty value is refused
  * rather than taken as the config's own folder. */
-static int required_path(struct load_ctx *ctx, char *dst, const char *key, const char *value)
+static int required_path(struct load_ctx *ctx, char *dst, int *line, const char *key,
+                         const char *value)
 {
+    *line = ctx->line;
     if (value[0] == '\0')
         return fail(ctx, "empty value for %s: give a path, or remove the line for the default",
                     key);
     return set_path(ctx, dst, value) ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+}
+
+/* A whole number setting: refused naming the range it must be in and its
+ * unit (a word or two for after the range), as speed names its values, so
+ * that the operator need not look it up. */
+static int int_key(struct load_ctx *ctx, int *dst, const char *key, const char *value,
+                   long min, long max, const char *unit)
+{
+    if (set_int(dst, value, min, max))
+        return 1;
+    return fail(ctx, "bad value '%s' for %s: a whole number from %ld to %ld (%s)", value, key,
+                min, max, unit);
 }
 
 static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
@@ -251,7 +266,7 @@ static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
     bool ok;
 
     if (strcmp(key, "database") == 0)
-        return required_path(ctx, c->database, key, value);
+        return required_path(ctx, c->database, &c->database_line, key, value);
     if (strcmp(key, "district") == 0)
         ok = set_text(c->district, sizeof(c->district), value);
     else if (strcmp(key, "site") == 0)
@@ -263,11 +278,13 @@ static int kiosk_key(struct load_ctx *ctx, const char *key, const char *value)
     else if (strcmp(key, "timezone") == 0)
         ok = set_timezone(c->timezone, sizeof(c->timezone), value);
     else if (strcmp(key, "idle_timeout") == 0)
-        ok = set_int(&c->idle_timeout, value, 5, 86400);
+        return int_key(ctx, &c->idle_timeout, key, value, 5, 86400, "seconds");
     else if (strcmp(key, "language") == 0)
         ok = set_language(c->language, sizeof(c->language), value);
-    else if (strcmp(key, "catalogs") == 0)
+    else if (strcmp(key, "catalogs") == 0) {
         ok = set_path(ctx, c->catalog_dir, value);
+        c->catalog_line = ctx->line;
+    }
     else if (strcmp(key, "checklist") == 0)
         ok = set_bool(&c->checklist, value);
     else if (strcmp(key, "bin") == 0)
@@ -291,9 +308,10 @@ static int scan_key(struct load_ctx *ctx, const char *key, const char *value)
     else if (strcmp(key, "suffix") == 0)
         ok = set_text(c->suffix, sizeof(c->suffix), value);
     else if (strcmp(key, "max_length") == 0)
-        ok = set_int(&c->max_length, value, 4, 256);
+        return int_key(ctx, &c->max_length, key, value, 4, 256, "characters");
     else if (strcmp(key, "repeat_window_ms") == 0)
-        ok = set_int(&c->repeat_window_ms, value, 0, 10000);
+        return int_key(ctx, &c->repeat_window_ms, key, value, 0, 10000,
+                       "milliseconds");
     else if (strcmp(key, "code39_check") == 0)
         ok = set_bool(&c->code39_check, value);
     else if (strcmp(key, "code39_full_ascii") == 0)
@@ -459,7 +477,7 @@ static int scanner_key(struct load_ctx *ctx, const char *name, const char *key,
     } else if (strcmp(key, "name") == 0) {
         ok = set_text(s->match_name, sizeof(s->match_name), value);
     } else if (strcmp(key, "char_timeout_ms") == 0) {
-        ok = set_int(&s->char_timeout_ms, value, 5, 2000);
+        return int_key(ctx, &s->char_timeout_ms, key, value, 5, 2000, "milliseconds");
     } else {
         return fail(ctx, "unknown key '%s' in [scanner %s]", key, name);
     }
@@ -526,6 +544,17 @@ static int queue_key(struct load_ctx *ctx, struct dk_printer_config *p, const ch
     return 1;
 }
 
+static int width_key(struct load_ctx *ctx, struct dk_printer_config *p, const char *value)
+{
+    int mm = 0;
+
+    if (set_int(&mm, value, 58, 80) && (mm == 58 || mm == 80)) {
+        p->width_mm = mm;
+        return 1;
+    }
+    return fail(ctx, "bad value '%s' for width: 58 or 80 (millimetres of paper)", value);
+}
+
 static struct dk_printer_config *printer_for(struct load_ctx *ctx, const char *name)
 {
     struct dk_config *c = ctx->cfg;
@@ -572,7 +601,7 @@ static int printer_key(struct load_ctx *ctx, const char *name, const char *key,
     else if (strcmp(key, "host") == 0)
         ok = set_text(p->host, sizeof(p->host), value) && value[0] != '\0';
     else if (strcmp(key, "port") == 0)
-        ok = set_int(&p->port, value, 1, 65535);
+        return int_key(ctx, &p->port, key, value, 1, 65535, "TCP port");
     else if (strcmp(key, "vid") == 0)
         ok = parse_usb_id(&p->vid, value);
     else if (strcmp(key, "pid") == 0)
@@ -580,14 +609,13 @@ static int printer_key(struct load_ctx *ctx, const char *name, const char *key,
     else if (strcmp(key, "model") == 0)
         ok = set_text(p->model, sizeof(p->model), value) && value[0] != '\0';
     else if (strcmp(key, "width") == 0)
-        ok = set_int(&p->width_mm, value, 58, 80) &&
-             (p->width_mm == 58 || p->width_mm == 80);
+        return width_key(ctx, p, value);
     else if (strcmp(key, "qr") == 0)
         ok = parse_qr_mode(&p->qr, value);
     else if (strcmp(key, "timeout_ms") == 0)
-        ok = set_int(&p->timeout_ms, value, 100, 60000);
+        return int_key(ctx, &p->timeout_ms, key, value, 100, 60000, "milliseconds");
     else if (strcmp(key, "recheck_seconds") == 0)
-        ok = set_int(&p->recheck_seconds, value, 1, 3600);
+        return int_key(ctx, &p->recheck_seconds, key, value, 1, 3600, "seconds");
     else
         return fail(ctx, "unknown key '%s' in [printer %s]", key, name);
     return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
@@ -599,11 +627,11 @@ static int receipt_key(struct load_ctx *ctx, const char *key, const char *value)
     bool ok;
 
     if (strcmp(key, "signing_key") == 0)
-        return required_path(ctx, c->signing_key, key, value);
+        return required_path(ctx, c->signing_key, &c->signing_key_line, key, value);
     if (strcmp(key, "public_key") == 0)
-        return required_path(ctx, c->public_key, key, value);
+        return required_path(ctx, c->public_key, &c->public_key_line, key, value);
     if (strcmp(key, "directory") == 0)
-        return required_path(ctx, c->receipt_dir, key, value);
+        return required_path(ctx, c->receipt_dir, &c->receipt_dir_line, key, value);
     if (strcmp(key, "print") == 0)
         ok = parse_print_mode(&c->print, value);
     else
@@ -659,7 +687,7 @@ static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
         ctx->transport_line = ctx->line;
     }
     else if (strcmp(key, "spool") == 0)
-        return required_path(ctx, c->spool_dir, key, value);
+        return required_path(ctx, c->spool_dir, &c->spool_line, key, value);
     else if (strcmp(key, "url") == 0)
         ok = set_text(c->smtp_url, sizeof(c->smtp_url), value);
     else if (strcmp(key, "starttls") == 0)
@@ -669,11 +697,11 @@ static int mail_key(struct load_ctx *ctx, const char *key, const char *value)
     else if (strcmp(key, "password") == 0)
         ok = set_text(c->smtp_password, sizeof(c->smtp_password), value);
     else if (strcmp(key, "timeout") == 0)
-        ok = set_int(&c->smtp_timeout, value, 1, 600);
+        return int_key(ctx, &c->smtp_timeout, key, value, 1, 600, "seconds");
     else if (strcmp(key, "retry_base") == 0)
-        ok = set_int(&c->retry_base, value, 1, 86400);
+        return int_key(ctx, &c->retry_base, key, value, 1, 86400, "seconds");
     else if (strcmp(key, "retry_max") == 0)
-        ok = set_int(&c->retry_max, value, 1, 7 * 86400);
+        return int_key(ctx, &c->retry_max, key, value, 1, 7 * 86400, "seconds");
     else if (strcmp(key, "from") == 0)
         ok = set_address(c->mail_from, sizeof(c->mail_from), value);
     else if (strcmp(key, "service_desk") == 0)
@@ -753,7 +781,8 @@ static int http_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_ip(c->http_listen, sizeof(c->http_listen), value);
         ctx->http_line = ctx->line;
     } else if (strcmp(key, "port") == 0) {
-        ok = set_int(&c->http_port, value, 0, 65535);
+        return int_key(ctx, &c->http_port, key, value, 0, 65535,
+                       "TCP port; 0 for no screen server");
     } else if (strcmp(key, "certificate") == 0) {
         ok = set_path(ctx, c->http_cert, value);
         c->http_cert_line = ctx->line;
@@ -764,9 +793,11 @@ static int http_key(struct load_ctx *ctx, const char *key, const char *value)
         ok = set_path(ctx, c->ui_dir, value);
         c->ui_line = ctx->line;
     } else if (strcmp(key, "max_body") == 0) {
-        ok = set_int(&c->http_max_body, value, 1024, 16 * 1024 * 1024);
+        return int_key(ctx, &c->http_max_body, key, value, 1024, 16 * 1024 * 1024,
+                       "bytes");
     } else if (strcmp(key, "tech_session_minutes") == 0) {
-        ok = set_int(&c->tech_session_minutes, value, 1, 480);
+        return int_key(ctx, &c->tech_session_minutes, key, value, 1, 480,
+                       "minutes");
     } else {
         return fail(ctx, "unknown key '%s' in [%s]", key, "http");
     }
@@ -785,7 +816,7 @@ static int intake_key(struct load_ctx *ctx, const char *key, const char *value)
     bool ok = true;
 
     if (strcmp(key, "overdue_days") == 0) {
-        ok = set_int(&c->overdue_days, value, 1, 365);
+        return int_key(ctx, &c->overdue_days, key, value, 1, 365, "days");
     } else if (strcmp(key, "charger_cost") == 0) {
         int cents = 0;
 
@@ -801,7 +832,9 @@ static int intake_key(struct load_ctx *ctx, const char *key, const char *value)
     } else {
         return fail(ctx, "unknown key '%s' in [%s]", key, "intake");
     }
-    return ok ? 1 : fail(ctx, "bad value '%s' for %s", value, key);
+    return ok ? 1
+              : fail(ctx, "bad value '%s' for %s: an amount from 0 to 100000, with no or "
+                          "two decimals (35 or 35.50)", value, key);
 }
 
 /* Rules are kept as written, with their lines, for the disposition module
@@ -977,6 +1010,20 @@ static int check_whole(struct load_ctx *ctx)
     return check_printers(ctx);
 }
 
+/* A config that cannot be opened is the setup's to fix (exit 2): under
+ * systemd, exit 3 would restart the service every 5 seconds for ever.  Only
+ * a shortage of memory or descriptors, or a disk error, is a runtime
+ * failure. */
+static int unreadable_config(const char *path, int code, struct dk_error *err)
+{
+    bool runtime = code == -ENOMEM || code == -EMFILE || code == -ENFILE || code == -EIO;
+
+    if (code == -EACCES || code == -EPERM)
+        return owner_unreadable("", "config", path, code, DK_OWNER_GROUP_READ, err);
+    return dk_error_set(err, runtime || code == -ENOENT ? code : DK_EINPUT,
+                        "cannot read config %s: %s", path, strerror(-code));
+}
+
 int config_load(struct dk_config *cfg, const char *path, struct dk_error *err)
 {
     struct load_ctx ctx = {.cfg = cfg, .err = err};
@@ -988,10 +1035,8 @@ int config_load(struct dk_config *cfg, const char *path, struct dk_error *err)
         return dk_error_set(err, DK_EINPUT, "config path too long: %s", path);
     dir_of(ctx.dir, path);
     reader.fp = fopen(path, "r");
-    if (reader.fp == NULL) {
-        rc = -errno;
-        return dk_error_set(err, rc, "cannot read config %s: %s", path, strerror(errno));
-    }
+    if (reader.fp == NULL)
+        return unreadable_config(path, -errno, err);
     if (fstat(fileno(reader.fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(reader.fp);
         return dk_error_set(err, DK_EINPUT, "config %s is not a regular file", path);
@@ -1064,5 +1109,100 @@ int config_check_files(const struct dk_config *cfg, struct dk_error *err)
     rc = check_pem(cfg, cfg->http_cert, cfg->http_cert_line, "certificate", err);
     if (rc == 0)
         rc = check_pem(cfg, cfg->http_key, cfg->http_key_line, "key", err);
+    return rc;
+}
+
+int config_check_readable(const struct dk_config *cfg, struct dk_error *err)
+{
+    char at[DK_PATH_MAX + 32];
+    int rc = owner_check_readable("", "config", cfg->path, DK_OWNER_GROUP_READ, err);
+
+    if (rc != 0)
+        return rc;
+    where(cfg, cfg->signing_key_line, at, sizeof(at));
+    return owner_check_readable(at, "[receipt] signing_key", cfg->signing_key, DK_OWNER_OWN,
+                                err);
+}
+
+/* 0 when the effective user may make files in dir, else a negative errno
+ * (-ENOTDIR for a file that is not a folder). */
+static int folder_writable(const char *dir)
+{
+    struct stat st;
+
+    if (stat(dir, &st) != 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    /* EROFS here is what ProtectSystem=strict gives outside its writable
+     * paths, as a read-only mount would. */
+    if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+        return -errno;
+    return 0;
+}
+
+/* "FILE:LINE: " for a setting given in the file, "FILE: " for a default,
+ * "" for a command-line option (line < 0). */
+static void setting_at(const struct dk_config *cfg, int line, char *buf, size_t size)
+{
+    if (line < 0)
+        buf[0] = '\0';
+    else
+        where(cfg, line, buf, size);
+}
+
+#define DK_WRITABLE_HINT "under the packaged service only /var/lib/dropkiosk is writable"
+
+static int cannot_write(const struct dk_config *cfg, int line, const char *what,
+                        const char *path, const char *in, int code, struct dk_error *err)
+{
+    char at[DK_PATH_MAX + 32];
+    char who[300];
+
+    setting_at(cfg, line, at, sizeof(at));
+    owner_describe_self(who, sizeof(who));
+    if (in != NULL)
+        return dk_error_set(err, DK_EINPUT, "%scannot make %s %s in %s as %s: %s; %s", at, what,
+                            path, in, who, strerror(-code), DK_WRITABLE_HINT);
+    return dk_error_set(err, DK_EINPUT, "%scannot write %s %s as %s: %s; %s", at, what, path,
+                        who, strerror(-code), DK_WRITABLE_HINT);
+}
+
+/* A folder the daemon makes when it first needs it (receipts, the mail
+ * spool): when it is not there yet, the folder that will hold it must
+ * take it. */
+static int check_made_folder(const struct dk_config *cfg, int line, const char *what,
+                             const char *dir, struct dk_error *err)
+{
+    char parent[DK_PATH_MAX];
+    int rc = folder_writable(dir);
+
+    if (rc == 0)
+        return 0;
+    if (rc != -ENOENT)
+        return cannot_write(cfg, line, what, dir, NULL, rc, err);
+    dir_of(parent, dir);
+    rc = folder_writable(parent);
+    return rc == 0 ? 0 : cannot_write(cfg, line, what, dir, parent, rc, err);
+}
+
+int config_check_writable(const struct dk_config *cfg, struct dk_error *err)
+{
+    const char *what = cfg->database_line < 0 ? "--db" : "[kiosk] database";
+    char label[64];
+    char dir[DK_PATH_MAX];
+    int rc;
+
+    dir_of(dir, cfg->database);
+    snprintf(label, sizeof(label), "%s folder", what);
+    rc = folder_writable(dir);
+    if (rc != 0)
+        return cannot_write(cfg, cfg->database_line, label, dir, NULL, rc, err);
+    if (faccessat(AT_FDCWD, cfg->database, W_OK, AT_EACCESS) != 0 && errno != ENOENT)
+        return cannot_write(cfg, cfg->database_line, what, cfg->database, NULL, -errno, err);
+    rc = check_made_folder(cfg, cfg->receipt_dir_line, "[receipt] directory", cfg->receipt_dir,
+                           err);
+    if (rc == 0 && cfg->transport == DK_MAIL_SPOOL)
+        rc = check_made_folder(cfg, cfg->spool_line, "[mail] spool", cfg->spool_dir, err);
     return rc;
 }

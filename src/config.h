@@ -113,6 +113,11 @@ struct dk_config {
     bool checklist;              /* phones and tablets get the pre-bin checklist */
     char bin[16];                /* the drop bin's number or name, "" for one bin */
     char catalog_dir[DK_PATH_MAX]; /* message catalogs (LANG.json); "" = built in */
+    /* Where database and catalogs were set, for the checks made after the
+     * file is read to name; 0 when not set in the file, and database_line
+     * -1 when --db gave the database. */
+    int database_line;
+    int catalog_line;
 
     /* [scan] */
     char asset_pattern[DK_TEXT_MAX]; /* POSIX extended regular expression */
@@ -133,6 +138,9 @@ struct dk_config {
     char public_key[DK_PATH_MAX];
     char receipt_dir[DK_PATH_MAX];
     enum dk_print_mode print;
+    int signing_key_line; /* where each was set; 0 when not in the file */
+    int public_key_line;
+    int receipt_dir_line;
 
     /* [printer NAME] sections; the first is the kiosk's receipt printer. */
     struct dk_printer_config printers[DK_MAX_PRINTERS];
@@ -141,6 +149,7 @@ struct dk_config {
     /* [mail] */
     enum dk_mail_transport transport;
     char spool_dir[DK_PATH_MAX];
+    int spool_line; /* where spool was set; 0 when not in the file */
     char smtp_url[DK_TEXT_MAX];
     enum dk_starttls starttls;
     char smtp_username[DK_TEXT_MAX];
@@ -212,6 +221,29 @@ int config_serial_speed(int i);
  * when port is 0 (no screen).  dropkioskctl, which serves no screen, does
  * not call it.  0, or DK_EINPUT with "FILE:LINE: cannot ..." in err. */
 int config_check_files(const struct dk_config *cfg, struct dk_error *err);
+
+/* Whether the programs' user (call it after owner_become) may read the
+ * config itself and the [receipt] signing_key, when that key is there (it
+ * need not be yet: keygen makes it).  0, or DK_EINPUT with
+ * owner_unreadable's message (src/owner.h): "cannot read config PATH as
+ * user NAME (uid N): Permission denied; let that user read it: ...", or
+ * "FILE[:LINE]: cannot read [receipt] signing_key KEY as ...; it must be
+ * that user's: ...". */
+int config_check_readable(const struct dk_config *cfg, struct dk_error *err);
+
+/* Whether the daemon's user (call it after owner_become) may write what
+ * it writes: the database's folder and the database when it is there,
+ * the [receipt] directory and, with transport = spool, the [mail] spool
+ * (each, when not there yet, its parent folder, where the daemon makes
+ * it).  access(2) says EROFS outside ProtectSystem=strict's writable
+ * paths, so a database put in /srv under the packaged service is refused
+ * here, once, not by SQLite at every restart.  0, or DK_EINPUT with
+ * "FILE:LINE: cannot write [kiosk] database folder DIR as user NAME (uid
+ * N): REASON; under the packaged service only /var/lib/dropkiosk is
+ * writable" ("FILE: " for a default, "--db folder" and no FILE with
+ * database_line < 0; "cannot make [receipt] directory DIR in PARENT as
+ * ..." for a folder not there yet). */
+int config_check_writable(const struct dk_config *cfg, struct dk_error *err);
 
 /* The config path to use: explicit (from -c) when not NULL, else
  * $DROPKIOSK_CONFIG, else /etc/dropkiosk/dropkiosk.conf. */

@@ -13,6 +13,7 @@
 #include "store.h"
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define DK_CTL_MAX_MAPS 32
 
@@ -82,6 +83,11 @@ struct dk_ctl {
     struct dk_config cfg;
     char **args; /* the verb and its words */
     int n_args;
+    /* The umask dropkioskctl was started with.  Run as root it becomes the
+     * folder's owner with umask 0077 (src/owner.h), for the files of the
+     * state folder; a file a person asked for by name (--out) is made
+     * with this one instead, as readable as the person's other files. */
+    mode_t out_umask;
 };
 
 /* Print "dropkioskctl: MESSAGE" from err and return the exit status for
@@ -104,6 +110,11 @@ int ctl_only_options(const struct dk_ctl *c, const char *verb,
  * a mistyped path must not create an empty database.  0 or an exit status
  * (the message already printed). */
 int ctl_open_store(const struct dk_ctl *c, bool must_exist, struct dk_store **out);
+
+/* Create path new (O_EXCL, never replacing a file) with mode, under the
+ * umask dropkioskctl was started with (out_umask), for --out.  The file
+ * descriptor, or -1 with errno set. */
+int ctl_create_out(const struct dk_ctl *c, const char *path, mode_t mode);
 
 /* A technician's PIN (src/ctl_pin.c).  pin holds DK_CTL_PIN_MAX bytes.
  * Each returns 0 or an exit status, its message printed. */

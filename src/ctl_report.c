@@ -87,15 +87,15 @@ static int write_reports(struct dk_store *store, int which,
 /* --out is created new, never replacing a file: an earlier report, a
  * signed copy or the database itself (--db x.db report --out x.db) must
  * survive a slip of the keyboard, as manifest close's --out does.  The
- * mode is 0666 before the umask, as fopen gives. */
-static int open_out(const char *path, FILE **out)
+ * mode is 0666 before the umask the person ran us with, as fopen gives. */
+static int open_out(const struct dk_ctl *c, const char *path, FILE **out)
 {
     int fd, e;
 
     *out = stdout;
     if (path == NULL)
         return 0;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    fd = ctl_create_out(c, path, 0666);
     if (fd < 0 && errno == EEXIST) {
         fprintf(stderr,
                 "dropkioskctl: %s already exists: name a new file with --out\n",
@@ -139,7 +139,7 @@ int ctl_report(struct dk_ctl *c)
 
     status = ctl_open_store(c, true, &store);
     if (status == 0)
-        status = open_out(c->opt.out, &out);
+        status = open_out(c, c->opt.out, &out);
     if (status != 0)
         goto out;
     rc = write_reports(store, which, &o, out, &err);

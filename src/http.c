@@ -591,6 +591,28 @@ static int read_pem(const char *path, const char *what, char **out, struct dk_er
     return 0;
 }
 
+/* libmicrohttpd's own messages ("Failed to bind to port 8080: Address
+ * already in use") would go to stderr bare, with no program or level: they
+ * go through our log, as warnings, the refusal that follows them being
+ * ours to say. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char what[512];
+    size_t len;
+
+    (void)cls;
+    if (DK_LOG_WARN > dk_log_threshold)
+        return;
+    vsnprintf(what, sizeof(what), fmt, ap);
+    len = strlen(what);
+    while (len > 0 && (what[len - 1] == '\n' || what[len - 1] == '\r'))
+        what[--len] = '\0';
+    log_warn("screen server: %s", what);
+}
+
 static int start_mhd(struct dk_http *h, const struct dk_config *cfg, struct dk_error *err)
 {
     struct sockaddr_storage addr;
@@ -616,7 +638,9 @@ static int start_mhd(struct dk_http *h, const struct dk_config *cfg, struct dk_e
     if (h->cert != NULL)
         flags |= MHD_USE_TLS;
     h->mhd = MHD_start_daemon(
-        flags, (uint16_t)cfg->http_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+        flags, (uint16_t)cfg->http_port, NULL, NULL, on_request, h,
+        /* First, or MHD says so through its own logger (stderr). */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,

@@ -17,11 +17,13 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A receipt payload is a few hundred bytes; anything near this is not one. */
@@ -322,7 +324,7 @@ int ctl_open_store(const struct dk_ctl *c, bool must_exist, struct dk_store **ou
 /* Run as root on the appliance, become the owner of the database's folder
  * (src/owner.h) so that every file made from here on is the daemon's.  0,
  * or 3 with "cannot become ..." printed; -v says which user. */
-static int become_owner(const struct dk_ctl *c)
+static int become_owner(struct dk_ctl *c)
 {
     struct dk_owner who;
     struct dk_error err = {{0}};
@@ -332,7 +334,19 @@ static int become_owner(const struct dk_ctl *c)
         return ctl_fail(rc, &err);
     if (who.became)
         log_debug("running as %s", who.what);
+    c->out_umask = who.umask_before;
     return 0;
+}
+
+int ctl_create_out(const struct dk_ctl *c, const char *path, mode_t mode)
+{
+    mode_t ours = umask(c->out_umask);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, mode);
+    int e = errno;
+
+    umask(ours);
+    errno = e;
+    return fd;
 }
 
 static int load_config(struct dk_ctl *c, struct dk_error *err)
@@ -341,8 +355,10 @@ static int load_config(struct dk_ctl *c, struct dk_error *err)
 
     config_defaults(&c->cfg);
     rc = config_load(&c->cfg, config_default_path(c->config_path), err);
-    if (rc == 0 && c->db != NULL)
+    if (rc == 0 && c->db != NULL) {
         snprintf(c->cfg.database, sizeof(c->cfg.database), "%s", c->db);
+        c->cfg.database_line = -1;
+    }
     return rc;
 }
 

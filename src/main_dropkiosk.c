@@ -9,6 +9,7 @@
 #include "http.h"
 #include "i18n.h"
 #include "kiosk_api.h"
+#include "lockfile.h"
 #include "tech_api.h"
 #include "mailer.h"
 #include "owner.h"
@@ -21,6 +22,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +67,7 @@ struct kiosk {
     uint64_t watchdog_ms;               /* systemd's watchdog ping period; 0: off */
     uint64_t watchdog_at;               /* monotonic ms of the last ping; 0: none */
     int sigfd;
+    int lock_fd;                        /* DATABASE.lock, held while we run */
 };
 
 static void usage(FILE *f)
@@ -133,8 +137,10 @@ static int load_config(struct kiosk *k, const struct options *o, struct dk_error
     rc = config_load(&k->cfg, config_default_path(o->config), err);
     if (rc != 0)
         return rc;
-    if (o->db != NULL)
+    if (o->db != NULL) {
         snprintf(k->cfg.database, sizeof(k->cfg.database), "%s", o->db);
+        k->cfg.database_line = -1;
+    }
     if (k->cfg.n_scanners == 0)
         return dk_error_set(err, DK_EINPUT, "%s: no [scanner NAME] section: the kiosk needs "
                             "at least one scanner", k->cfg.path);
@@ -156,9 +162,36 @@ static int become_owner(const struct kiosk *k, struct dk_error *err)
     return rc;
 }
 
-/* What the config names beyond its own text: the message catalogs, the
- * scan patterns and the screen's files, each refused here, so that
- * --check-config says what a start would. */
+/* Every catalog in the folder is checked, so a language the start prompt
+ * offers can always be switched to; a kiosk that cannot say anything must
+ * not start, and --check-config says so too.  A folder that [kiosk]
+ * catalogs names but that cannot be read is refused naming that line, and
+ * as bad input (exit 2): a restart would not make it readable. */
+static int load_catalogs(struct kiosk *k, struct dk_error *err)
+{
+    const char *dir = i18n_dir(&k->cfg);
+    int fd;
+    int e;
+
+    if (k->cfg.catalog_line > 0) {
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            e = errno;
+            return dk_error_set(err, e == ENOENT ? -ENOENT : DK_EINPUT,
+                                "%s:%d: cannot read message catalog folder %s: %s",
+                                k->cfg.path, k->cfg.catalog_line, dir, strerror(e));
+        }
+        close(fd);
+    }
+    return i18n_load_all(dir, &k->catalogs, &k->n_catalogs, err);
+}
+
+/* What the config names beyond its own text: the config and signing key as
+ * the service's user reads them, the message catalogs, the scan patterns
+ * and the screen's files, each refused here, so that --check-config says
+ * what a start would.  (The folders the daemon writes are checked at
+ * start only: --check-config runs on machines without them, such as the
+ * reference config's check at build time.) */
 static int check_site(struct kiosk *k, struct dk_error *err)
 {
     int rc;
@@ -166,10 +199,11 @@ static int check_site(struct kiosk *k, struct dk_error *err)
     /* Receipts and email show the kiosk's local time. */
     setenv("TZ", k->cfg.timezone, 1);
     tzset();
-    /* Every catalog in the folder is checked, so a language the start
-     * prompt offers can always be switched to; a kiosk that cannot say
-     * anything must not start, and --check-config says so too. */
-    rc = i18n_load_all(i18n_dir(&k->cfg), &k->catalogs, &k->n_catalogs, err);
+    /* Root read the config before becoming the folder's owner: the
+     * service, which starts as that user, must be able to as well. */
+    rc = config_check_readable(&k->cfg, err);
+    if (rc == 0)
+        rc = load_catalogs(k, err);
     for (size_t i = 0; rc == 0 && k->catalog == NULL && i < k->n_catalogs; i++) {
         if (strcmp(i18n_lang(k->catalogs[i]), k->cfg.language) == 0)
             k->catalog = k->catalogs[i];
@@ -205,12 +239,16 @@ static void log_signing_key(const struct kiosk *k)
 }
 
 /* The signing key first: a kiosk that cannot sign receipts refuses to
- * start (exit 2) before it has made a database or anything else.  Its
- * fingerprint is logged once the store is open too, as it always was. */
+ * start (exit 2) before it has made a database or anything else.  Then
+ * the lock, before the store and the scanners: a second daemon on the
+ * same database must not read the first one's scans.  The key's
+ * fingerprint is logged once the store is open, as it always was. */
 static int open_store(struct kiosk *k, struct dk_error *err)
 {
     int rc = receipt_load_secret(k->cfg.signing_key, k->sk, err);
 
+    if (rc == 0)
+        rc = lockfile_take(k->cfg.database, &k->lock_fd, err);
     if (rc == 0)
         rc = store_open(k->cfg.database, &k->store, err);
     if (rc == 0)
@@ -563,12 +601,13 @@ static void stop(struct kiosk *k)
         close(k->sigfd);
     scan_rules_free(&k->rules);
     store_close(k->store);
+    lockfile_release(k->cfg.database, k->lock_fd);
     sodium_memzero(k->sk, sizeof(k->sk));
 }
 
 int main(int argc, char **argv)
 {
-    static struct kiosk k = {.sigfd = -1};
+    static struct kiosk k = {.sigfd = -1, .lock_fd = -1};
     struct options o = {0};
     struct dk_error err = {{0}};
     int rc;
@@ -577,6 +616,9 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc - 1;
+    /* The files the daemon makes are the service's alone, whoever started
+     * it and with whatever umask (root's 022 from sudo). */
+    umask(DK_OWNER_UMASK);
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
         log_error("cannot initialise libsodium or libcurl");
         return 3;
@@ -591,6 +633,8 @@ int main(int argc, char **argv)
         printf("%s: configuration is valid\n", k.cfg.path);
         goto out;
     }
+    if (rc == 0)
+        rc = config_check_writable(&k.cfg, &err);
     if (rc == 0)
         rc = open_store(&k, &err);
     if (rc == 0)

@@ -4,6 +4,7 @@
 #include "owner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -96,6 +97,8 @@ int owner_become(const char *database, struct dk_owner *out,
 
     out->became = false;
     out->what[0] = '\0';
+    out->umask_before = umask(0);
+    umask(out->umask_before);
     if (geteuid() != 0)
         return 0;
     folder_of(database, dir, sizeof(dir));
@@ -107,9 +110,70 @@ int owner_become(const char *database, struct dk_owner *out,
     if (rc != 0)
         return rc;
 
+    /* The files made from here on are the service's alone, as systemd's
+     * UMask= (0077 by default for a service's state) would make them, and
+     * not 0644 as root's login umask of 022 would. */
+    out->umask_before = umask(DK_OWNER_UMASK);
     out->became = true;
     describe(&a, who, sizeof(who));
     snprintf(out->what, sizeof(out->what), "%s and group %u, the owner of %s",
              who, (unsigned)a.gid, dir);
     return 0;
+}
+
+void owner_describe_self(char *out, size_t size)
+{
+    struct stat st = {.st_uid = geteuid(), .st_gid = getegid()};
+    struct account a;
+
+    account_of(&st, &a);
+    describe(&a, out, size);
+}
+
+/* The name of the effective user and of its group, for a remedy the
+ * operator can paste; numbers for ids with no name. */
+static void names_of_self(char *user, size_t user_size, char *group, size_t group_size)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    struct group *gr = getgrgid(pw != NULL ? pw->pw_gid : getegid());
+
+    if (pw != NULL)
+        snprintf(user, user_size, "%s", pw->pw_name);
+    else
+        snprintf(user, user_size, "%u", (unsigned)geteuid());
+    if (gr != NULL)
+        snprintf(group, group_size, "%s", gr->gr_name);
+    else
+        snprintf(group, group_size, "%u", (unsigned)(pw != NULL ? pw->pw_gid : getegid()));
+}
+
+int owner_unreadable(const char *where, const char *what, const char *path, int code,
+                     enum dk_owner_remedy remedy, struct dk_error *err)
+{
+    char who[300];
+    char user[256];
+    char group[256];
+
+    owner_describe_self(who, sizeof(who));
+    names_of_self(user, sizeof(user), group, sizeof(group));
+    if (remedy == DK_OWNER_GROUP_READ)
+        return dk_error_set(err, DK_EINPUT,
+                            "%scannot read %s %s as %s: %s; let that user read it: "
+                            "chgrp %s %s; chmod 0640 %s", where, what, path, who,
+                            strerror(-code), group, path, path);
+    return dk_error_set(err, DK_EINPUT,
+                        "%scannot read %s %s as %s: %s; it must be that user's: "
+                        "chown %s:%s %s; chmod 0600 %s", where, what, path, who,
+                        strerror(-code), user, group, path, path);
+}
+
+int owner_check_readable(const char *where, const char *what, const char *path,
+                         enum dk_owner_remedy remedy, struct dk_error *err)
+{
+    /* AT_EACCESS: as the effective user, the one that will open it. */
+    if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EACCES && errno != EPERM)
+        return 0; /* the open itself will say what is wrong */
+    return owner_unreadable(where, what, path, -errno, remedy, err);
 }

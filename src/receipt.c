@@ -3,6 +3,7 @@
 #include "fileio.h"
 
 #include "log.h"
+#include "owner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -595,6 +596,11 @@ static int read_small_file(const char *path, char *buf, size_t size, bool secret
         rc = dk_error_set(err, DK_EINPUT,
                           "key file %s is not a key file: expected one line of under %zu bytes",
                           path, size);
+    else if (rc == -EACCES || rc == -EPERM)
+        /* The setup's to fix, not a runtime failure: exit 2, so that
+         * systemd does not restart the service every 5 seconds for ever. */
+        rc = owner_unreadable("", "key file", path, rc,
+                              secret ? DK_OWNER_OWN : DK_OWNER_GROUP_READ, err);
     else if (rc != 0)
         rc = dk_error_set(err, rc, "cannot open key file %s: %s", path, strerror(-rc));
     if (rc == 0 && secret && stat(path, &st) == 0 && (st.st_mode & 077) != 0)

@@ -172,7 +172,9 @@ static void test_config_bad_number_is_refused(void **state)
     (void)state;
     config_defaults(&cfg);
     assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
-    snprintf(expected, sizeof(expected), "%s:2: bad value '12x' for idle_timeout", path);
+    snprintf(expected, sizeof(expected),
+             "%s:2: bad value '12x' for idle_timeout: a whole number from 5 to 86400 (seconds)",
+             path);
     assert_string_equal(err.msg, expected);
 }
 
@@ -202,6 +204,52 @@ static void assert_refused(const char *text, int line, const char *what)
     assert_int_equal(config_load(&cfg, path, &err), DK_EINPUT);
     snprintf(expected, sizeof(expected), "%s:%d: %s", path, line, what);
     assert_string_equal(err.msg, expected);
+}
+
+/* Each whole-number setting names its range and unit when refused, as
+ * speed names its values. */
+static void test_config_number_refusal_names_the_range(void **state)
+{
+    (void)state;
+    assert_refused("[kiosk]\nidle_timeout = 2\n", 2,
+                   "bad value '2' for idle_timeout: a whole number from 5 to 86400 (seconds)");
+    assert_refused("[scan]\nmax_length = 300\n", 2,
+                   "bad value '300' for max_length: a whole number from 4 to 256 (characters)");
+    assert_refused("[scan]\nrepeat_window_ms = -1\n", 2,
+                   "bad value '-1' for repeat_window_ms: a whole number from 0 to 10000 "
+                   "(milliseconds)");
+    assert_refused("[scanner lobby]\nchar_timeout_ms = 1\n", 2,
+                   "bad value '1' for char_timeout_ms: a whole number from 5 to 2000 "
+                   "(milliseconds)");
+    assert_refused("[printer lobby]\ntype = tcp\nport = 0\n", 3,
+                   "bad value '0' for port: a whole number from 1 to 65535 (TCP port)");
+    assert_refused("[printer lobby]\ntimeout_ms = 99\n", 2,
+                   "bad value '99' for timeout_ms: a whole number from 100 to 60000 "
+                   "(milliseconds)");
+    assert_refused("[printer lobby]\nrecheck_seconds = 3601\n", 2,
+                   "bad value '3601' for recheck_seconds: a whole number from 1 to 3600 "
+                   "(seconds)");
+    assert_refused("[mail]\ntimeout = 0\n", 2,
+                   "bad value '0' for timeout: a whole number from 1 to 600 (seconds)");
+    assert_refused("[mail]\nretry_base = 1.5\n", 2,
+                   "bad value '1.5' for retry_base: a whole number from 1 to 86400 (seconds)");
+    assert_refused("[mail]\nretry_max = 604801\n", 2,
+                   "bad value '604801' for retry_max: a whole number from 1 to 604800 "
+                   "(seconds)");
+    assert_refused("[http]\nport = 70000\n", 2,
+                   "bad value '70000' for port: a whole number from 0 to 65535 (TCP port; 0 "
+                   "for no screen server)");
+    assert_refused("[http]\nmax_body = 1000\n", 2,
+                   "bad value '1000' for max_body: a whole number from 1024 to 16777216 "
+                   "(bytes)");
+    assert_refused("[http]\ntech_session_minutes = 481\n", 2,
+                   "bad value '481' for tech_session_minutes: a whole number from 1 to 480 "
+                   "(minutes)");
+    assert_refused("[intake]\noverdue_days = 0\n", 2,
+                   "bad value '0' for overdue_days: a whole number from 1 to 365 (days)");
+    assert_refused("[intake]\ncharger_cost = 35.5\n", 2,
+                   "bad value '35.5' for charger_cost: an amount from 0 to 100000, with no or "
+                   "two decimals (35 or 35.50)");
 }
 
 static void test_config_refuses_unknown_timezone(void **state)
@@ -317,7 +365,7 @@ static void test_config_refuses_bad_printer_settings(void **state)
     assert_refused("[printer lobby]\ntype = tcp\nport = 9100\n", 2,
                    "[printer lobby] type = tcp needs host = NAME");
     assert_refused("[printer lobby]\ntype = file\nwidth = 60\n", 3,
-                   "bad value '60' for width");
+                   "bad value '60' for width: 58 or 80 (millimetres of paper)");
     assert_refused("[printer lobby]\ntype = cups\n", 2,
                    "[printer lobby] type = cups needs queue = NAME");
     assert_refused("[printer lobby]\ntype = laser\n", 2,
@@ -548,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_config_unknown_section_is_refused),
         cmocka_unit_test(test_config_bad_number_is_refused),
         cmocka_unit_test(test_config_password_never_echoed),
+        cmocka_unit_test(test_config_number_refusal_names_the_range),
         cmocka_unit_test(test_config_refuses_unknown_timezone),
         cmocka_unit_test(test_config_refuses_malformed_addresses),
         cmocka_unit_test(test_config_refuses_control_characters_in_text),
