@@ -566,7 +566,7 @@ class UpgradeTest(unittest.TestCase):
         status, out, err = in_root_run(self.root, main[0])
         self.assertEqual(status, 2, out + err)
         self.assertIn("dropkiosk error: /etc/dropkiosk/dropkiosk.conf:%d: bad value '2' for "
-                      "idle_timeout" % line, err)
+                      "idle_timeout: a whole number from 5 to 86400 (seconds)\n" % line, err)
         self.assertEqual(os.listdir(os.path.join(self.root, "var/lib/dropkiosk")), [])
 
     def test_downgrade_refuses_a_database_from_the_newer_version(self):
