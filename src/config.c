@@ -1089,24 +1089,38 @@ static int check_pem(const struct dk_config *cfg, const char *path, int line, co
                         rc == -EINVAL ? "not a regular file" : strerror(-rc));
 }
 
-int config_check_files(const struct dk_config *cfg, struct dk_error *err)
+/* A folder the config names (set: dir not empty) must open as one;
+ * "FILE:LINE: <failure> DIR: reason" when it does not. */
+static int check_folder(const struct dk_config *cfg, int line, const char *failure,
+                        const char *dir, struct dk_error *err)
 {
     char at[DK_PATH_MAX + 32];
     int fd;
-    int rc;
+    int e;
 
-    if (cfg->http_port == 0)
+    if (dir[0] == '\0')
         return 0;
-    if (cfg->ui_dir[0] != '\0') {
-        fd = open(cfg->ui_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-            where(cfg, cfg->ui_line, at, sizeof(at));
-            return dk_error_set(err, DK_EINPUT, "%scannot open [http] ui folder %s: %s", at,
-                                cfg->ui_dir, strerror(errno));
-        }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
         close(fd);
+        return 0;
     }
-    rc = check_pem(cfg, cfg->http_cert, cfg->http_cert_line, "certificate", err);
+    e = errno;
+    where(cfg, line, at, sizeof(at));
+    return dk_error_set(err, DK_EINPUT, "%s%s %s: %s", at, failure, dir, strerror(e));
+}
+
+int config_check_files(const struct dk_config *cfg, struct dk_error *err)
+{
+    /* The catalogs' own faults are i18n_load_all's to name, by file. */
+    int rc = check_folder(cfg, cfg->catalog_line, "cannot read message catalog folder",
+                          cfg->catalog_dir, err);
+
+    if (rc != 0 || cfg->http_port == 0)
+        return rc;
+    rc = check_folder(cfg, cfg->ui_line, "cannot open [http] ui folder", cfg->ui_dir, err);
+    if (rc == 0)
+        rc = check_pem(cfg, cfg->http_cert, cfg->http_cert_line, "certificate", err);
     if (rc == 0)
         rc = check_pem(cfg, cfg->http_key, cfg->http_key_line, "key", err);
     return rc;

@@ -215,10 +215,10 @@ int config_serial_speed(int i);
 #define DK_CONFIG_PEM_MAX (1024 * 1024)
 
 /* Look at the files the [http] section names, as the daemon will use them
- * (call it after owner_become, as the user that serves the screen): the
- * ui folder must open, the certificate and key files must be readable
- * regular files of at most DK_CONFIG_PEM_MAX bytes.  Nothing is looked at
- * when port is 0 (no screen).  dropkioskctl, which serves no screen, does
+ * (call it after owner_become, as the user that serves the screen): a
+ * [kiosk] catalogs folder must open; with an [http] port, the ui folder
+ * must open and the certificate and key files must be readable regular
+ * files of at most DK_CONFIG_PEM_MAX bytes.  dropkioskctl, which serves no screen, does
  * not call it.  0, or DK_EINPUT with "FILE:LINE: cannot ..." in err. */
 int config_check_files(const struct dk_config *cfg, struct dk_error *err);
 

@@ -22,7 +22,6 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -162,30 +161,6 @@ static int become_owner(const struct kiosk *k, struct dk_error *err)
     return rc;
 }
 
-/* Every catalog in the folder is checked, so a language the start prompt
- * offers can always be switched to; a kiosk that cannot say anything must
- * not start, and --check-config says so too.  A folder that [kiosk]
- * catalogs names but that cannot be read is refused naming that line, and
- * as bad input (exit 2): a restart would not make it readable. */
-static int load_catalogs(struct kiosk *k, struct dk_error *err)
-{
-    const char *dir = i18n_dir(&k->cfg);
-    int fd;
-    int e;
-
-    if (k->cfg.catalog_line > 0) {
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-            e = errno;
-            return dk_error_set(err, e == ENOENT ? -ENOENT : DK_EINPUT,
-                                "%s:%d: cannot read message catalog folder %s: %s",
-                                k->cfg.path, k->cfg.catalog_line, dir, strerror(e));
-        }
-        close(fd);
-    }
-    return i18n_load_all(dir, &k->catalogs, &k->n_catalogs, err);
-}
-
 /* What the config names beyond its own text: the config and signing key as
  * the service's user reads them, the message catalogs, the scan patterns
  * and the screen's files, each refused here, so that --check-config says
@@ -202,8 +177,15 @@ static int check_site(struct kiosk *k, struct dk_error *err)
     /* Root read the config before becoming the folder's owner: the
      * service, which starts as that user, must be able to as well. */
     rc = config_check_readable(&k->cfg, err);
+    /* The folders the config names, [kiosk] catalogs among them, so that a
+     * folder that is not there is named by its line. */
     if (rc == 0)
-        rc = load_catalogs(k, err);
+        rc = config_check_files(&k->cfg, err);
+    /* Every catalog in the folder is checked, so a language the start
+     * prompt offers can always be switched to; a kiosk that cannot say
+     * anything must not start, and --check-config says so too. */
+    if (rc == 0)
+        rc = i18n_load_all(i18n_dir(&k->cfg), &k->catalogs, &k->n_catalogs, err);
     for (size_t i = 0; rc == 0 && k->catalog == NULL && i < k->n_catalogs; i++) {
         if (strcmp(i18n_lang(k->catalogs[i]), k->cfg.language) == 0)
             k->catalog = k->catalogs[i];
@@ -214,8 +196,6 @@ static int check_site(struct kiosk *k, struct dk_error *err)
                           i18n_dir(&k->cfg), k->cfg.language);
     if (rc == 0)
         rc = scan_rules_init(&k->rules, &k->cfg, err);
-    if (rc == 0)
-        rc = config_check_files(&k->cfg, err);
     return rc;
 }
 
