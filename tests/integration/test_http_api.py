@@ -6,20 +6,13 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
 import time
 import unittest
 
-from kiosk import FIXTURES, ROOT, Kiosk, Site
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from kiosk import FIXTURES, ROOT, Kiosk, Site, free_port
 
 
 class HttpApiTest(unittest.TestCase):

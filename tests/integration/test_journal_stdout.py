@@ -10,19 +10,12 @@ import http.client
 import json
 import os
 import pty
-import socket
 import subprocess
 import time
 import tty
 import unittest
 
-from kiosk import DAEMON, FIXTURES, Kiosk, Site
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from kiosk import DAEMON, FIXTURES, Kiosk, Site, free_port
 
 
 class JournalStdoutTest(unittest.TestCase):

@@ -3,17 +3,10 @@ refused for good, server down then up, and the spool transport.  In every
 case the server's received count equals the outbox's sent count."""
 
 import os
-import socket
 import time
 import unittest
 
-from kiosk import FIXTURES, Kiosk, Site, SmtpServer
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from kiosk import FIXTURES, Kiosk, Site, SmtpServer, free_port
 
 
 def visit(kiosk, tag="104233"):

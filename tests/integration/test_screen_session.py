@@ -23,8 +23,7 @@ import urllib.request
 
 import websocket
 
-from kiosk import ROOT, Kiosk, Site
-from test_http_api import free_port
+from kiosk import ROOT, Kiosk, Site, free_port
 
 SCRIPT = os.path.join(ROOT, "firmware", "screen-session")
 POLICY = os.path.join(ROOT, "firmware", "chromium-policy.json")

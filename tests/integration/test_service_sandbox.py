@@ -19,8 +19,7 @@ import time
 import unittest
 import urllib.request
 
-from kiosk import CTL, FIXTURES, ROOT, Kiosk, Site, SmtpServer
-from test_http_api import free_port
+from kiosk import CTL, FIXTURES, ROOT, Kiosk, Site, SmtpServer, free_port
 from test_mail_delivery import visit, wait_outbox
 
 UNIT = os.path.join(ROOT, "firmware", "systemd", "dropkiosk.service")

@@ -8,11 +8,10 @@ import http.client
 import json
 import os
 import re
-import socket
 import time
 import unittest
 
-from kiosk import FIXTURES, Kiosk, Site, SmtpServer
+from kiosk import FIXTURES, Kiosk, Site, SmtpServer, free_port
 
 PIN = "4821"
 RULES = """
@@ -20,12 +19,6 @@ RULES = """
 rule = condition is damaged, not_working -> recycle
 rule = always -> reimage
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ConsoleTest(unittest.TestCase):

@@ -60,12 +60,6 @@ def load_kiosk_module():
     return module
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def idle_seconds(text):
     """[kiosk] idle_timeout's range, checked here: a Site whose config the
     daemon refuses would be left behind by kiosk.py's Site()."""
@@ -213,7 +207,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     km = load_kiosk_module()
     try:
-        site, kiosk, printed = start(km, args, free_port())
+        site, kiosk, printed = start(km, args, km.free_port())
     except KeyboardInterrupt:
         return 1
     except Exception as e:
